@@ -1,0 +1,1 @@
+/* relay.c: being written */

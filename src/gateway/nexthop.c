@@ -1,0 +1,1 @@
+/* nexthop.c: being written */

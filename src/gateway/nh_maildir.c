@@ -1,0 +1,1 @@
+/* nh_maildir.c: being written */

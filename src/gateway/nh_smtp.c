@@ -1,0 +1,1 @@
+/* nh_smtp.c: being written */

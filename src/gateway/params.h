@@ -1,0 +1,68 @@
+/* params.h - jaga's parameter table and the typed view of it.
+ *
+ * gateway/params.c holds THE table: every parameter with type, default and
+ * bounds.  settings_load turns a struct config into struct settings, the
+ * read-only view the daemon uses (parsed listeners, networks, next hops).
+ */
+#ifndef JAGA_GATEWAY_PARAMS_H
+#define JAGA_GATEWAY_PARAMS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "gateway/nexthop.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/netaddr.h"
+
+extern const struct param_def jaga_params[];
+extern const size_t jaga_nparams;
+
+enum role { ROLE_INBOUND, ROLE_SUBMISSION, ROLE_SUBMISSIONS };
+
+struct listener_spec {
+	enum role role;
+	char text[128];			/* as configured, for logs */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct nexthop_url next_hop;	/* this listener's next hop */
+};
+
+enum bare_lf_policy { BARE_LF_REJECT, BARE_LF_NORMALIZE };
+
+struct settings {
+	const struct config *cfg;	/* the source, for anything else */
+	char hostname[256];
+	struct listener_spec *listeners;
+	size_t nlisteners;
+	const char *const *local_domains;	/* lowercase, NULL-terminated */
+	struct cidr *trusted;		/* trusted_networks */
+	size_t ntrusted;
+	const char *state_dir;
+	const char *tls_cert_file, *tls_key_file;	/* "" = self-signed */
+	const char *user_table;		/* "" = no AUTH users */
+	size_t message_size_limit;
+	unsigned max_recipients;
+	unsigned max_sessions, max_sessions_per_ip;
+	unsigned max_errors;
+	unsigned workers;		/* 0 = one per core */
+	enum bare_lf_policy bare_lf;
+	int smtputf8;
+	/* timeouts in milliseconds, RFC 5321 §4.5.3.2 */
+	unsigned greet_pause_ms;
+	unsigned command_timeout_ms, data_timeout_ms;
+	struct nexthop_timeouts nh_timeouts;
+	struct nexthop_tls nh_tls;
+	/* storage for the above (owned) */
+	void *priv;
+};
+
+/* Validate c and build *s.  Problems go to errs (one line each, naming the
+ * parameter); returns the number of problems.  listen entries have the form
+ *   ROLE=ADDR:PORT[;next_hop=URL]   ROLE is inbound|submission|submissions */
+int settings_load(struct settings *s, const struct config *c, struct buf *errs);
+void settings_done(struct settings *s);
+
+const char *role_name(enum role r);
+
+#endif

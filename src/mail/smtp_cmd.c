@@ -1,0 +1,1 @@
+/* smtp_cmd.c: being written */

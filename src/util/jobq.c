@@ -1,0 +1,1 @@
+/* jobq.c: being written */

@@ -1,0 +1,23 @@
+/* jobq.h - run blocking work (fsync, password hashing) off the event loop.
+ *
+ * A small pool of threads runs work(); when it returns, done() is called
+ * on the submitting event_base's thread.  The loop never blocks.
+ * evthread_use_pthreads() must have been called before any event_base.
+ */
+#ifndef JAGA_UTIL_JOBQ_H
+#define JAGA_UTIL_JOBQ_H
+
+struct event_base;
+
+typedef void jobq_work_fn(void *arg);	/* runs in a pool thread */
+typedef void jobq_done_fn(void *arg);	/* runs in the loop's thread */
+
+/* Start the shared pool with n threads (once, before submitting). */
+int jobq_start(unsigned nthreads);
+/* Stop the pool after the queued jobs ran. */
+void jobq_stop(void);
+/* Queue work; done runs on base's thread afterwards.  Returns 0 or -1. */
+int jobq_submit(struct event_base *base, jobq_work_fn *work,
+    jobq_done_fn *done, void *arg);
+
+#endif

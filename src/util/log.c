@@ -1,0 +1,143 @@
+/* log.c - one key=value line per event. */
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 4096	/* a longer line is cut, and says so */
+
+static enum log_target log_target = LOG_TO_STDERR;
+static enum log_level log_min = LOG_LVL_INFO;
+
+void
+log_setup(enum log_target target, enum log_level min_level)
+{
+	log_target = target;
+	log_min = min_level;
+	if (target == LOG_TO_SYSLOG)
+		openlog("jaga", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+static int
+needs_quotes(const char *v, size_t len)
+{
+	if (len == 0)
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+void
+log_kv(struct buf *b, const char *key, const char *val, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_printf(b, " %s=", key);
+	if (!needs_quotes(val, len)) {
+		buf_append(b, val, len);
+		return;
+	}
+	buf_puts(b, "\"");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)val[i];
+		char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		if (c == '"' || c == '\\') {
+			char e2[2] = { '\\', (char)c };
+			buf_append(b, e2, 2);
+		} else if (c < ' ' || c == 0x7f) {
+			buf_append(b, esc, 4);
+		} else {
+			/* UTF-8 is kept as is: it is printable text */
+			buf_append(b, &val[i], 1);
+		}
+	}
+	buf_puts(b, "\"");
+}
+
+void
+logline_begin(struct logline *l, enum log_level level, const char *sessid,
+    const char *component, const char *event)
+{
+	buf_init(&l->b, LOG_LINE_MAX);
+	l->level = level;
+	buf_printf(&l->b, "%s %s %s", sessid ? sessid : "-", component, event);
+}
+
+void
+logline_strn(struct logline *l, const char *key, const char *val, size_t len)
+{
+	log_kv(&l->b, key, val ? val : "", val ? len : 0);
+}
+
+void
+logline_str(struct logline *l, const char *key, const char *val)
+{
+	logline_strn(l, key, val, val ? strlen(val) : 0);
+}
+
+void
+logline_int(struct logline *l, const char *key, long long val)
+{
+	buf_printf(&l->b, " %s=%lld", key, val);
+}
+
+static const int syslog_prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
+
+/* One write(2) per line keeps lines from several threads whole. */
+static void
+emit_stderr(const char *line, size_t len)
+{
+	char out[LOG_LINE_MAX + 128];
+	struct timeval tv;
+	struct tm tm;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = snprintf(out, sizeof out,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ jaga[%d]: %.*s\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), (int)getpid(),
+	    (int)len, line);
+	if (n > (int)sizeof out)
+		n = (int)sizeof out;
+	if (write(STDERR_FILENO, out, (size_t)n) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+void
+logline_end(struct logline *l)
+{
+	if (l->level >= log_min && l->b.data != NULL) {
+		if (log_target == LOG_TO_SYSLOG)
+			syslog(syslog_prio[l->level], "%s", l->b.data);
+		else
+			emit_stderr(l->b.data, l->b.len);
+	}
+	buf_done(&l->b);
+}
+
+void
+log_msg(enum log_level level, const char *event, const char *fmt, ...)
+{
+	struct logline l;
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	logline_begin(&l, level, "-", "jaga", event);
+	logline_str(&l, "msg", text);
+	logline_end(&l);
+}
