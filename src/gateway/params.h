@@ -57,10 +57,17 @@ struct settings {
 	void *priv;
 };
 
+/* The configuration file read when no -c is given. */
+#define JAGA_CONFIG_PATH "/etc/jaga/jaga.conf"
+
 /* Validate c and build *s.  Problems go to errs (one line each, naming the
  * parameter); returns the number of problems.  listen entries have the form
- *   ROLE=ADDR:PORT[;next_hop=URL]   ROLE is inbound|submission|submissions */
+ *   ROLE=ADDR:PORT[;next_hop=URL]   ROLE is inbound|submission|submissions
+ * Each line reads "ORIGIN: PARAMETER: problem" (ORIGIN as config_origin,
+ * left out for a default).  s points into c, which must outlive it.  On
+ * failure s is already released (settings_done on it is harmless). */
 int settings_load(struct settings *s, const struct config *c, struct buf *errs);
+/* Release what settings_load built; s is zeroed.  Safe to call twice. */
 void settings_done(struct settings *s);
 
 const char *role_name(enum role r);

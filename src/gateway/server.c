@@ -1,1 +1,331 @@
-/* server.c: being written */
+/* server.c - listeners, worker threads and shared session limits. */
+#include "gateway/server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/session.h"
+#include "gateway/tls.h"
+#include "gateway/users.h"
+#include "util/jobq.h"
+#include "util/log.h"
+
+#define ADMIT_BUCKETS 4096
+#define WORKERS_MAX 256
+
+/* Sessions per client address: a small chained hash under one mutex. */
+struct admit_entry {
+	struct admit_entry *next;
+	unsigned char key[16];
+	unsigned count;
+};
+
+static pthread_mutex_t admit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct admit_entry *admit_table[ADMIT_BUCKETS];
+static unsigned admit_total;
+
+/* IPv4 and IPv4-mapped IPv6 addresses share one key form. */
+static void
+admit_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	}
+}
+
+static struct admit_entry **
+admit_find(const unsigned char key[16])
+{
+	unsigned h = 2166136261u;
+	struct admit_entry **pp;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	pp = &admit_table[h % ADMIT_BUCKETS];
+	while (*pp && memcmp((*pp)->key, key, 16) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+enum server_admit
+server_enter(const struct settings *st, const struct sockaddr *sa)
+{
+	unsigned char key[16];
+	struct admit_entry **pp, *e;
+	enum server_admit r = ADMIT_OK;
+
+	admit_key(sa, key);
+	pthread_mutex_lock(&admit_lock);
+	pp = admit_find(key);
+	if (admit_total >= st->max_sessions)
+		r = ADMIT_TOO_MANY;
+	else if (*pp && (*pp)->count >= st->max_sessions_per_ip)
+		r = ADMIT_TOO_MANY_IP;
+	else if (*pp == NULL && (*pp = calloc(1, sizeof **pp)) == NULL)
+		r = ADMIT_TOO_MANY;
+	if (r == ADMIT_OK) {
+		e = *pp;
+		memcpy(e->key, key, 16);
+		e->count++;
+		admit_total++;
+	}
+	pthread_mutex_unlock(&admit_lock);
+	return r;
+}
+
+void
+server_leave(const struct sockaddr *sa)
+{
+	unsigned char key[16];
+	struct admit_entry **pp, *e;
+
+	admit_key(sa, key);
+	pthread_mutex_lock(&admit_lock);
+	pp = admit_find(key);
+	if ((e = *pp) != NULL) {
+		admit_total--;
+		if (--e->count == 0) {
+			*pp = e->next;
+			free(e);
+		}
+	}
+	pthread_mutex_unlock(&admit_lock);
+}
+
+/* Refuse before the greeting (RFC 5321 §3.1: 421 and close). */
+static void
+server_refuse(evutil_socket_t fd, const struct sockaddr *sa, const char *why)
+{
+	char ip[INET6_ADDRSTRLEN], msg[160];
+	struct logline l;
+	int n;
+
+	sockaddr_ntop(sa, ip, sizeof ip);
+	logline_begin(&l, LOG_LVL_WARN, "-", "smtp", "refuse");
+	logline_str(&l, "client", ip);
+	logline_int(&l, "code", 421);
+	logline_str(&l, "enh", "4.7.0");
+	logline_str(&l, "reason", why);
+	logline_end(&l);
+	n = snprintf(msg, sizeof msg, "421 4.7.0 Error: %s, try again later\r\n",
+	    why);
+	if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the client is gone already */
+	}
+	evutil_closesocket(fd);
+}
+
+struct listen_ctx {
+	struct worker *w;
+	const struct listener_spec *ls;
+};
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listen_ctx *lc = arg;
+
+	switch (server_enter(lc->w->st, sa)) {
+	case ADMIT_OK:
+		session_start(lc->w, lc->ls, fd, sa, (socklen_t)salen);
+		break;
+	case ADMIT_TOO_MANY:
+		server_refuse(fd, sa, "too many sessions");
+		break;
+	case ADMIT_TOO_MANY_IP:
+		server_refuse(fd, sa, "too many sessions from your address");
+		break;
+	}
+}
+
+struct server {
+	const struct settings *st;
+	struct worker *w;
+	unsigned nw;
+	struct listen_ctx *lctx;	/* nw * nlisteners */
+	struct evconnlistener **lev;
+	pthread_t *threads;
+};
+
+/* Fail clearly when the address is taken, even by a process that uses
+ * SO_REUSEPORT too (our workers share each port that way). */
+static int
+server_probe(const struct listener_spec *ls)
+{
+	int fd = socket(ls->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, r;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	r = bind(fd, (const struct sockaddr *)&ls->addr, ls->addrlen);
+	close(fd);
+	return r;
+}
+
+static int
+server_bind(struct server *sv, unsigned wi)
+{
+	const struct settings *st = sv->st;
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	    LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC;
+
+	for (size_t i = 0; i < st->nlisteners; i++) {
+		size_t k = wi * st->nlisteners + i;
+		sv->lctx[k].w = &sv->w[wi];
+		sv->lctx[k].ls = &st->listeners[i];
+		if (wi == 0 && server_probe(&st->listeners[i]) < 0)
+			goto fail;
+		sv->lev[k] = evconnlistener_new_bind(sv->w[wi].base,
+		    server_accept_cb, &sv->lctx[k], flags, 1024,
+		    (const struct sockaddr *)&st->listeners[i].addr,
+		    (int)st->listeners[i].addrlen);
+		if (sv->lev[k] == NULL)
+			goto fail;
+		continue;
+fail:
+		log_msg(LOG_LVL_ERR, "listen", "cannot listen on %s: %s",
+		    st->listeners[i].text, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+server_workers(struct server *sv, SSL_CTX *ssl, struct users *users)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	sv->nw = sv->st->workers ? sv->st->workers :
+	    (unsigned)(ncpu > 0 && ncpu < WORKERS_MAX ? ncpu : 1);
+	sv->w = calloc(sv->nw, sizeof *sv->w);
+	sv->lctx = calloc(sv->nw * sv->st->nlisteners, sizeof *sv->lctx);
+	sv->lev = calloc(sv->nw * sv->st->nlisteners, sizeof *sv->lev);
+	sv->threads = calloc(sv->nw, sizeof *sv->threads);
+	if (!sv->w || !sv->lctx || !sv->lev || !sv->threads)
+		return -1;
+	for (unsigned i = 0; i < sv->nw; i++) {
+		struct worker *w = &sv->w[i];
+		w->index = (int)i;
+		w->st = sv->st;
+		w->ssl = ssl;
+		w->users = users;
+		w->relay.local_domains = sv->st->local_domains;
+		if ((w->base = event_base_new()) == NULL ||
+		    server_bind(sv, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void *
+server_thread(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void
+server_free(struct server *sv)
+{
+	size_t nl = sv->st->nlisteners;
+
+	for (size_t k = 0; sv->lev && k < sv->nw * nl; k++)
+		if (sv->lev[k])
+			evconnlistener_free(sv->lev[k]);
+	for (unsigned i = 0; sv->w && i < sv->nw; i++)
+		if (sv->w[i].base)
+			event_base_free(sv->w[i].base);
+	free(sv->w);
+	free(sv->lctx);
+	free(sv->lev);
+	free(sv->threads);
+}
+
+static void
+server_log_ready(const struct server *sv)
+{
+	struct logline l;
+	struct buf b;
+
+	buf_init(&b, 2048);
+	for (size_t i = 0; i < sv->st->nlisteners; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", sv->st->listeners[i].text);
+	logline_begin(&l, LOG_LVL_INFO, "-", "jaga", "ready");
+	logline_str(&l, "listeners", b.data);
+	logline_int(&l, "workers", sv->nw);
+	logline_str(&l, "version", JAGA_VERSION);
+	logline_end(&l);
+	buf_done(&b);
+}
+
+/* Run the workers until SIGTERM/SIGINT arrives in this thread. */
+static void
+server_loop(struct server *sv, sigset_t *sigs)
+{
+	unsigned started = 0;
+	int sig = 0;
+
+	for (; started < sv->nw; started++)
+		if (pthread_create(&sv->threads[started], NULL, server_thread,
+		    &sv->w[started]) != 0)
+			break;
+	if (started == sv->nw) {
+		server_log_ready(sv);
+		sigwait(sigs, &sig);
+		log_msg(LOG_LVL_INFO, "stop", "signal %d: stopping", sig);
+	}
+	for (unsigned i = 0; i < started; i++)
+		event_base_loopexit(sv->w[i].base, NULL);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(sv->threads[i], NULL);
+}
+
+int
+server_run(const struct settings *st)
+{
+	struct server sv = { .st = st };
+	struct users *users = NULL;
+	SSL_CTX *ssl = NULL;
+	char err[512];
+	sigset_t sigs;
+	int r = -1;
+
+	evthread_use_pthreads();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if ((users = users_load(st->user_table, err, sizeof err)) == NULL ||
+	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
+		log_msg(LOG_LVL_ERR, "config", "%s", err);
+	} else if (jobq_start(2) < 0) {
+		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
+	} else {
+		if (server_workers(&sv, ssl, users) == 0) {
+			server_loop(&sv, &sigs);
+			r = 0;
+		}
+		jobq_stop();
+	}
+	server_free(&sv);
+	SSL_CTX_free(ssl);
+	users_free(users);
+	return r;
+}

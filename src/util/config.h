@@ -45,6 +45,11 @@ void config_free(struct config *c);
  * number of problems (0 = all good), or -1 when the file cannot be read
  * (also described in errs). */
 int config_load_file(struct config *c, const char *path, struct buf *errs);
+/* As config_load_file, from an open stream; name is used in messages as
+ * the file name.  Returns the number of problems, or -1 on a read error.
+ * (Added for fuzzing and "-c -"; the stream is not closed.) */
+int config_load_stream(struct config *c, FILE *f, const char *name,
+    struct buf *errs);
 /* Set one parameter; origin names where it came from in messages (e.g.
  * "-o" or "jaga.conf:3").  Returns 0, or -1 with a line appended to errs. */
 int config_set(struct config *c, const char *name, const char *value,
@@ -56,6 +61,11 @@ const char *config_str(const struct config *c, const char *name);
 long long config_int(const struct config *c, const char *name);
 /* NULL-terminated array of words, valid while c lives. */
 const char *const *config_list(const struct config *c, const char *name);
+
+/* Where the current value of name came from: "FILE:LINE" or the origin
+ * given to config_set, or NULL while it holds its default.  Valid until
+ * the parameter is set again.  (Added so later checks can name the line.) */
+const char *config_origin(const struct config *c, const char *name);
 
 /* Print "name = value" for every parameter; only_changed prints the ones
  * that differ from their default, with_help adds "# help" lines. */

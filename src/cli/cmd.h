@@ -1,0 +1,10 @@
+/* cmd.h - the subcommands of jaga; each takes argv from its own name on
+ * and returns the process exit status (0 ok, 1 failure, 2 usage). */
+#ifndef JAGA_CLI_CMD_H
+#define JAGA_CLI_CMD_H
+
+int cmd_serve(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* server.h - listeners, worker threads and the limits shared between them.
+ *
+ * One event loop per worker thread; every worker binds every listener with
+ * SO_REUSEPORT, so the kernel spreads connections over the cores.  Session
+ * counts (total and per client IP) are shared under one mutex.
+ */
+#ifndef JAGA_GATEWAY_SERVER_H
+#define JAGA_GATEWAY_SERVER_H
+
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include "engine/relay.h"
+#include "gateway/params.h"
+
+struct event_base;
+struct users;
+
+struct worker {
+	int index;
+	struct event_base *base;
+	const struct settings *st;
+	SSL_CTX *ssl;			/* shared, reference counted by OpenSSL */
+	struct users *users;		/* shared, read-only */
+	struct relay_policy relay;
+	unsigned long sessions;		/* sessions started by this worker */
+};
+
+/* Run the daemon until SIGTERM or SIGINT.  Returns 0, or -1 after logging
+ * why it could not start (a listener could not bind, TLS setup failed). */
+int server_run(const struct settings *st);
+
+enum server_admit { ADMIT_OK, ADMIT_TOO_MANY, ADMIT_TOO_MANY_IP };
+
+/* Count a new session from sa against max_sessions and max_sessions_per_ip;
+ * on ADMIT_OK the caller must call server_leave(sa) when it ends. */
+enum server_admit server_enter(const struct settings *st,
+    const struct sockaddr *sa);
+void server_leave(const struct sockaddr *sa);
+
+#endif
