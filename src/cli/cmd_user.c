@@ -53,7 +53,7 @@ user_hash(void)
 	long n;
 	int r = 1;
 
-	if (pass == NULL || sodium_init() < 0) {
+	if (pass == NULL) {
 		fprintf(stderr, "jaga user hash: cannot allocate locked memory\n");
 		return 1;
 	}

@@ -1,4 +1,5 @@
 /* main.c - jaga: one binary, one subcommand per task (DESIGN.md). */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,10 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+	if (sodium_init() < 0) {	/* random numbers, locked memory */
+		fprintf(stderr, "jaga: cannot initialise libsodium\n");
+		return 1;
+	}
 	if (argc < 2)
 		return usage(stderr);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

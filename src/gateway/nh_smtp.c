@@ -136,6 +136,18 @@ nh_smtp_log_lost(struct nh_smtp *s, const char *why)
 	logline_end(&l);
 }
 
+/* LMTP lost after the dot: the replies already read stay (those
+ * recipients were delivered), the missing ones get the made-up 451. */
+static void
+nh_smtp_fail_lmtp_dot(struct nh_smtp *s, const char *text)
+{
+	int i;
+
+	for (i = s->ngot; i < s->nwant; i++)
+		smtp_reply_set(&s->c->replies[i], 451, "4.4.2", text);
+	nh_finish(s->c, s->nwant);
+}
+
 /* Answer what is owed with the reply jaga makes (RFC 3463: 4.4.1 no
  * answer from host, 4.4.2 bad connection), then close. */
 static void
@@ -143,6 +155,7 @@ nh_smtp_fail(struct nh_smtp *s, const char *why)
 {
 	char text[400];
 	int opening = s->c->req == NH_REQ_OPEN;
+	int lmtp_data = s->c->req == NH_REQ_DATA && s->lmtp;
 
 	nh_smtp_log_lost(s, why);
 	if (s->owed) {
@@ -153,9 +166,12 @@ nh_smtp_fail(struct nh_smtp *s, const char *why)
 		else
 			snprintf(text, sizeof text, "next hop connection %s "
 			    "during %s", why, nh_smtp_phase[s->st]);
-		nh_finish_made(s->c, s->c->req == NH_REQ_DATA && s->lmtp &&
-		    s->nrcpt_ok > 1 ? s->nrcpt_ok : 1, 451,
-		    opening ? "4.4.1" : "4.4.2", text);
+		if (lmtp_data && s->st == NH_S_DOT)
+			nh_smtp_fail_lmtp_dot(s, text);
+		else
+			nh_finish_made(s->c, lmtp_data && s->nrcpt_ok > 1 ?
+			    s->nrcpt_ok : 1, 451, opening ? "4.4.1" : "4.4.2",
+			    text);
 	}
 	nh_smtp_drop(s);
 }

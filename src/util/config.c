@@ -52,8 +52,10 @@ config_esc(char *out, const char *s, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
 
-	if (len == 0)
-		return "\"\"";
+	if (len == 0) {
+		memcpy(out, "\"\"", 3);
+		return out;
+	}
 	for (i = 0; i < len && i < CONFIG_SHOW_MAX; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch >= 0x20 && ch < 0x7f) {
@@ -136,8 +138,9 @@ config_distance(const char *a, size_t alen, const char *b)
 	return row[blen];
 }
 
-/* The known name closest to name, if it is close enough to be a typo or
- * the name is the start of it ("message_size" -> message_size_limit). */
+/* The known name closest to name, if it is close enough to be a typo (one
+ * edit per three bytes, at most four) or the name is the start of it
+ * ("message_size" -> message_size_limit). */
 static const char *
 config_suggest(const struct config *c, const char *name, size_t len)
 {
@@ -151,7 +154,7 @@ config_suggest(const struct config *c, const char *name, size_t len)
 			best = c->defs[i].name;
 		}
 	}
-	if (best != NULL && (bestd <= 2 || bestd * 3 <= len))
+	if (best != NULL && bestd <= 4 && bestd * 3 <= len)
 		return best;
 	for (i = 0; len >= 4 && i < c->ndefs; i++)
 		if (strncasecmp(c->defs[i].name, name, len) == 0)

@@ -43,13 +43,14 @@ t_new(void)
 static int
 t_load(struct config *c, const char *text, size_t len, struct buf *errs)
 {
-	FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
+	FILE *f = len > 0 ? fmemopen((void *)(uintptr_t)text, len, "r") :
+	    fopen("/dev/null", "r");
 	int rc;
 
+	CHECK(f != NULL, "fmemopen");
 	if (f == NULL)
 		return -2;
-	rc = len ? config_load_stream(c, f, "jaga.conf", errs) :
-	    config_load_stream(c, stdin == f ? f : f, "jaga.conf", errs);
+	rc = config_load_stream(c, f, "jaga.conf", errs);
 	fclose(f);
 	return rc;
 }
@@ -234,7 +235,7 @@ test_files(void)
 		  "not a size (use 10m, 512k or a byte count)\n", "i", 7 },
 		{ "l = a\n b\nsz =\n 12x\ni = 3\n", 0, 1, "jaga.conf:3: sz: value "
 		  "12x is not a size (use 10m, 512k or a byte count)\n", "i", 3 },
-		{ "i = 7\0x\ni = 6\n", 12, 1,
+		{ "i = 7\0x\ni = 6\n", 14, 1,
 		  "jaga.conf:1: i: line contains a NUL byte\n", "i", 6 },
 		{ "s = a\x01z\n", 0, 1, "jaga.conf:1: s: value contains a "
 		  "control character (byte 0x01)\n", NULL, 0 },
@@ -383,6 +384,18 @@ test_print(void)
 static void
 test_jaga_table(void)
 {
+	static const char *const names[] = {
+		"myhostname", "listen", "local_domains", "trusted_networks",
+		"next_hop", "state_dir", "tls_cert_file", "tls_key_file",
+		"user_table", "message_size_limit", "max_recipients",
+		"max_sessions", "max_sessions_per_ip", "max_errors", "workers",
+		"bare_newline", "smtputf8", "greet_pause", "command_timeout",
+		"data_timeout", "next_hop_connect_timeout",
+		"next_hop_greeting_timeout", "next_hop_command_timeout",
+		"next_hop_data_init_timeout", "next_hop_data_block_timeout",
+		"next_hop_data_done_timeout", "next_hop_tls",
+		"next_hop_tls_ca_file", "log", "log_level", NULL,
+	};
 	size_t i, j;
 
 	for (i = 0; i < jaga_nparams; i++) {
@@ -395,7 +408,13 @@ test_jaga_table(void)
 			CHECK(strcmp(d->name, jaga_params[j].name) != 0,
 			    "%s twice", d->name);
 	}
-	CHECK_INT(jaga_nparams, 31, "number of parameters");
+	for (i = 0; names[i] != NULL; i++) {
+		for (j = 0; j < jaga_nparams; j++)
+			if (strcmp(jaga_params[j].name, names[i]) == 0)
+				break;
+		CHECK(j < jaga_nparams, "parameter %s is in the table", names[i]);
+	}
+	CHECK_INT(jaga_nparams, i, "number of parameters");
 }
 
 /* Load -o settings (NULL-terminated name, value pairs) over the defaults,
@@ -412,4 +431,246 @@ t_settings(struct settings *s, struct config **cp, const char *const *kv,
 	for (; kv[0] != NULL; kv += 2)
 		n += config_set(c, kv[0], kv[1], "-o", errs) < 0;
 	return n + settings_load(s, c, errs);
+}
+
+static void
+test_settings_defaults(void)
+{
+	static const char *const none[] = { NULL };
+	struct settings s;
+	struct config *c;
+	struct buf errs;
+	char addr[64];
+
+	buf_init(&errs, 8192);
+	CHECK_INT(t_settings(&s, &c, none, &errs), 0, "defaults load");
+	CHECK_STR(errs.data ? errs.data : "", "", "no errors for defaults");
+	CHECK(s.hostname[0] != '\0', "system host name");
+	CHECK_STR(s.nh_tls.helo_name, s.hostname, "helo_name = hostname");
+	CHECK_INT(s.nlisteners, 2, "two listeners");
+	if (s.nlisteners == 2) {
+		CHECK_INT(s.listeners[0].role, ROLE_INBOUND, "inbound");
+		CHECK_INT(s.listeners[1].role, ROLE_SUBMISSION, "submission");
+		sockaddr_ntop((struct sockaddr *)&s.listeners[0].addr, addr,
+		    sizeof addr);
+		CHECK_STR(addr, "127.0.0.1", "inbound address");
+		CHECK_INT(sockaddr_port((struct sockaddr *)&s.listeners[1].addr),
+		    5870, "submission port");
+		CHECK_INT(s.listeners[0].next_hop.kind, NH_MAILDIR, "maildir");
+		CHECK_STR(s.listeners[0].next_hop.path, "/var/lib/jaga/Maildir",
+		    "maildir under state_dir");
+		CHECK_STR(s.listeners[0].text, "inbound=127.0.0.1:2525", "text");
+	}
+	CHECK_STR(s.local_domains[0], "demo.jaga.test", "local domain");
+	CHECK_STR(s.local_domains[1], NULL, "one local domain");
+	CHECK_INT(s.ntrusted, 0, "nothing trusted");
+	CHECK_STR(s.state_dir, "/var/lib/jaga", "state_dir");
+	CHECK_STR(s.tls_cert_file, "", "self-signed");
+	CHECK_INT(s.message_size_limit, 10485760, "size limit");
+	CHECK_INT(s.max_recipients, 1000, "max_recipients");
+	CHECK_INT(s.max_sessions, 10000, "max_sessions");
+	CHECK_INT(s.max_sessions_per_ip, 50, "max_sessions_per_ip");
+	CHECK_INT(s.max_errors, 10, "max_errors");
+	CHECK_INT(s.workers, 0, "workers");
+	CHECK_INT(s.bare_lf, BARE_LF_REJECT, "bare_newline");
+	CHECK_INT(s.smtputf8, 1, "smtputf8");
+	CHECK_INT(s.greet_pause_ms, 0, "greet_pause");
+	CHECK_INT(s.command_timeout_ms, 300000, "command_timeout");
+	CHECK_INT(s.data_timeout_ms, 180000, "data_timeout");
+	CHECK_INT(s.nh_timeouts.connect_ms, 30000, "connect");
+	CHECK_INT(s.nh_timeouts.greeting_ms, 300000, "greeting");
+	CHECK_INT(s.nh_timeouts.command_ms, 300000, "command");
+	CHECK_INT(s.nh_timeouts.data_init_ms, 120000, "data init");
+	CHECK_INT(s.nh_timeouts.data_block_ms, 180000, "data block");
+	CHECK_INT(s.nh_timeouts.data_done_ms, 600000, "data done");
+	CHECK_INT(s.nh_tls.mode, NH_TLS_MAY, "next_hop_tls");
+	CHECK_STR(s.nh_tls.ca_file, "", "ca file");
+	CHECK(s.cfg == c, "cfg");
+	settings_done(&s);
+	settings_done(&s);	/* harmless twice */
+	config_free(c);
+	buf_done(&errs);
+}
+
+static void
+test_settings_good(void)
+{
+	static const char *const kv[] = {
+		"myhostname", "mx.Example.org",
+		"listen", "inbound=[::1]:25;next_hop=smtp://127.0.0.1:2526,"
+		    "  submissions=:465\tsubmission=127.0.0.1:587;"
+		    "next_hop=lmtp:unix:/run/dovecot/lmtp",
+		"local_domains", "Example.ORG, [192.0.2.1] [IPv6:2001:db8::1]",
+		"trusted_networks", "10.0.0.0/8 2001:db8::/32, 192.0.2.7",
+		"state_dir", "/srv/jaga",
+		"next_hop", "maildir:mail",
+		"bare_newline", "normalize",
+		"next_hop_tls", "verify",
+		"next_hop_data_done_timeout", "10m",
+		"message_size_limit", "25m",
+		"smtputf8", "off",
+		NULL,
+	};
+	struct settings s;
+	struct config *c;
+	struct buf errs;
+
+	buf_init(&errs, 8192);
+	CHECK_INT(t_settings(&s, &c, kv, &errs), 0, "good settings");
+	CHECK_STR(errs.data ? errs.data : "", "", "no errors");
+	CHECK_STR(s.hostname, "mx.Example.org", "hostname");
+	CHECK_INT(s.nlisteners, 3, "three listeners");
+	if (s.nlisteners == 3) {
+		CHECK_INT(s.listeners[0].addr.ss_family, AF_INET6, "v6");
+		CHECK_INT(s.listeners[0].next_hop.kind, NH_SMTP, "own smtp");
+		CHECK_INT(s.listeners[0].next_hop.port, 2526, "own port");
+		CHECK_INT(s.listeners[1].role, ROLE_SUBMISSIONS, "submissions");
+		CHECK_STR(s.listeners[1].next_hop.path, "/srv/jaga/mail",
+		    "global maildir under state_dir");
+		CHECK_INT(s.listeners[2].next_hop.kind, NH_LMTP, "lmtp");
+		CHECK_STR(s.listeners[2].next_hop.path, "/run/dovecot/lmtp",
+		    "lmtp path");
+	}
+	CHECK_STR(s.local_domains[0], "example.org", "lowercased");
+	CHECK_STR(s.local_domains[1], "[192.0.2.1]", "v4 literal");
+	CHECK_STR(s.local_domains[2], "[ipv6:2001:db8::1]", "v6 literal");
+	CHECK_STR(s.local_domains[3], NULL, "three domains");
+	CHECK_INT(s.ntrusted, 3, "three networks");
+	CHECK_INT(s.bare_lf, BARE_LF_NORMALIZE, "normalize");
+	CHECK_INT(s.nh_tls.mode, NH_TLS_VERIFY, "verify");
+	CHECK_INT(s.nh_timeouts.data_done_ms, 600000, "10m");
+	CHECK_INT(s.message_size_limit, 25 << 20, "25m");
+	CHECK_INT(s.smtputf8, 0, "smtputf8 off");
+	settings_done(&s);
+	config_free(c);
+	buf_done(&errs);
+}
+
+/* Bad single values are refused by config_set (naming the origin), and
+ * the checks across parameters come from settings_load. */
+static void
+test_settings_bad(void)
+{
+	static const struct {
+		const char *name, *value;
+		int problems;
+		const char *errs;
+	} rows[] = {
+		{ "listen", "bogus=1.2.3.4:25", 1, "-o: listen: "
+		  "\"bogus=1.2.3.4:25\": unknown role \"bogus\" (use inbound, "
+		  "submission or submissions)\n" },
+		{ "listen", "inbound=1.2.3.4", 1, "-o: listen: \"inbound=1.2.3.4"
+		  "\": bad address \"1.2.3.4\" (want IPV4:PORT, [IPV6]:PORT or "
+		  ":PORT)\n" },
+		{ "listen", "inbound=[::1]:99999", 1, "-o: listen: \"inbound="
+		  "[::1]:99999\": bad address \"[::1]:99999\" (want IPV4:PORT, "
+		  "[IPV6]:PORT or :PORT)\n" },
+		{ "listen", "inbound:1.2.3.4:25", 1, "-o: listen: \"inbound:"
+		  "1.2.3.4:25\": want ROLE=ADDR:PORT[;next_hop=URL]\n" },
+		{ "listen", "inbound=1.2.3.4:25;foo=bar", 1, "-o: listen: "
+		  "\"inbound=1.2.3.4:25;foo=bar\": unknown option \"foo=bar\" "
+		  "(want ;next_hop=URL)\n" },
+		{ "listen", "inbound=1.2.3.4:25;next_hop=ftp://x", 1, NULL },
+		{ "listen", "", 1,
+		  "-o: listen: at least one listener is required\n" },
+		{ "listen", "inbound=127.0.0.1:25, submission=127.0.0.1:25", 1,
+		  "-o: listen: \"submission=127.0.0.1:25\": address already used"
+		  " by \"inbound=127.0.0.1:25\"\n" },
+		{ "trusted_networks", "10.0.0.0/8, 10.0.0.1/8", 1,
+		  "-o: trusted_networks: \"10.0.0.1/8\" is not a network "
+		  "(ADDRESS/PREFIX with the host bits zero, e.g. 192.0.2.0/24 or "
+		  "2001:db8::/32)\n" },
+		{ "trusted_networks", "localhost", 1, NULL },
+		{ "local_domains", "ok.example, bad_domain", 1,
+		  "-o: local_domains: \"bad_domain\" is not a domain name or an "
+		  "address literal like [192.0.2.1]\n" },
+		{ "local_domains", "-x.example", 1, NULL },
+		{ "local_domains", "a..b", 1, NULL },
+		{ "local_domains", "[300.1.1.1]", 1, NULL },
+		{ "next_hop", "gopher://x", 1, NULL },
+		{ "next_hop", "smtp://[::1", 1, NULL },
+		{ "myhostname", "bad host", 1, "-o: myhostname: \"bad host\" is "
+		  "not a host name (letters, digits, '-' and '.')\n" },
+		{ "next_hop", "", 2,
+		  "listen: \"inbound=127.0.0.1:2525\": no next hop (set next_hop"
+		  " or add ;next_hop=URL)\n"
+		  "listen: \"submission=127.0.0.1:5870\": no next hop (set "
+		  "next_hop or add ;next_hop=URL)\n" },
+		{ "tls_cert_file", "/etc/jaga/cert.pem", 1, "tls_key_file: set "
+		  "both tls_cert_file and tls_key_file, or neither\n" },
+		{ "state_dir", "", 1, "-o: state_dir: must not be empty\n" },
+	};
+	struct settings s;
+	struct config *c;
+	struct buf errs;
+	size_t i;
+
+	buf_init(&errs, 8192);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const char *kv[] = { rows[i].name, rows[i].value, NULL };
+		int n = t_settings(&s, &c, kv, &errs);
+		CHECK_INT(n, rows[i].problems, "%s = %s", rows[i].name,
+		    rows[i].value);
+		if (rows[i].errs != NULL)
+			CHECK_STR(errs.data, rows[i].errs, "errors for %s = %s",
+			    rows[i].name, rows[i].value);
+		else
+			CHECK(errs.data != NULL && strncmp(errs.data, "-o: ",
+			    4) == 0, "an error for %s", rows[i].value);
+		settings_done(&s);
+		config_free(c);
+	}
+	buf_done(&errs);
+}
+
+/* A problem found by settings_load names the file line of the value. */
+static void
+test_settings_origin(void)
+{
+	static const char text[] =
+	    "# jaga.conf\n"
+	    "listen = inbound=127.0.0.1:25,\n"
+	    "    submission=127.0.0.1:25\n";
+	struct config *c = config_new(jaga_params, jaga_nparams);
+	struct settings s;
+	struct buf errs;
+
+	buf_init(&errs, 4096);
+	CHECK_INT(t_load(c, text, sizeof text - 1, &errs), 0, "file loads");
+	CHECK_INT(settings_load(&s, c, &errs), 1, "duplicate listener");
+	CHECK_STR(errs.data, "jaga.conf:2: listen: \"submission=127.0.0.1:25\":"
+	    " address already used by \"inbound=127.0.0.1:25\"\n",
+	    "file and line of the listener");
+	CHECK(s.priv == NULL && s.listeners == NULL, "released on failure");
+	settings_done(&s);
+	buf_reset(&errs);
+	CHECK_INT(t_load(c, "mesage_size_limit = 1m\n", 23, &errs), 1,
+	    "suggestion");
+	CHECK_STR(errs.data, "jaga.conf:1: mesage_size_limit: unknown "
+	    "parameter (did you mean message_size_limit?)\n", "suggestion");
+	buf_reset(&errs);
+	CHECK_INT(t_load(c, "next_hop_tls = sometimes\n", 25, &errs), 1,
+	    "enum");
+	CHECK_STR(errs.data, "jaga.conf:1: next_hop_tls: value sometimes is "
+	    "not one of none|may|encrypt|verify\n", "enum message");
+	buf_done(&errs);
+	config_free(c);
+}
+
+int
+main(void)
+{
+	test_values();
+	test_lists();
+	test_files();
+	test_long_lines();
+	test_real_files();
+	test_print();
+	test_jaga_table();
+	test_settings_defaults();
+	test_settings_good();
+	test_settings_bad();
+	test_settings_origin();
+	CHECK_STR(role_name(ROLE_SUBMISSIONS), "submissions", "role_name");
+	return harness_end("config");
 }

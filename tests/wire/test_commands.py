@@ -10,7 +10,7 @@ import ssl
 import pytest
 
 from conftest import PASSWORD, USER
-from wirelib import ConnectionClosed, SmtpClient, make_message, message_id
+from wirelib import ConnectionClosed, SmtpClient, dot_stuff, make_message, message_id
 
 BAD_PASSWORD = "Not-The-Pw-7731q"
 
@@ -169,7 +169,7 @@ def test_every_reply_has_enhanced_code(jaga_factory):
             seen.append((line, c.cmd(line)))
         r354 = seen[-1][1]
         assert r354.code == 354, r354
-        c.send(msg + b".\r\n")
+        c.send(dot_stuff(msg) + b".\r\n")
         seen.append(("<end of data>", c.reply()))
         seen.append(("MAIL FROM:<bad", c.cmd("MAIL FROM:<bad")))
         seen.append(("RCPT TO:<bob@local.test>", c.cmd("RCPT TO:<bob@local.test>")))

@@ -1,0 +1,35 @@
+#!/bin/sh
+# deps.sh build|test|bench - install the Debian packages jaga needs, only
+# when some are missing (idempotent; apt-get update runs at most once).
+set -eu
+
+build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev"
+test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
+      iproute2 util-linux openssl procps"
+bench="$test hyperfine"
+
+case "${1:-build}" in
+build) want=$build ;;
+test) want=$test ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+# Postfix is only a test peer: never let its package configure a system MTA.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
