@@ -121,8 +121,7 @@ def main():
             "server's process tree (VmRSS from /proc/PID/status; PSS from "
             "/proc/PID/smaps_rollup, which splits shared library pages between processes and "
             "is the fair total for Postfix's one-smtpd-per-session model). \"Before\" is the "
-            "server idle with no session (jaga freshly started; Postfix after the throughput "
-            "runs, with its idle delivery processes).", ""]
+            "server freshly started, with no session.", ""]
     out += memory_table(mems) if mems else ["(not measured)"]
     out += ["", "### Targets", ""]
     tgt = []

@@ -67,7 +67,8 @@ kill_tree() {
 cleanup() {
 	trap - EXIT INT TERM
 	local pid
-	for pid in $IDLE_PID $JAGA_PID $PF_PID $SINK_PID $WD_PID; do kill -TERM "$pid" 2>/dev/null; done
+	[ -n "$WD_PID" ] && kill_tree TERM "$WD_PID"
+	for pid in $IDLE_PID $JAGA_PID $PF_PID $SINK_PID; do kill -TERM "$pid" 2>/dev/null; done
 	sleep 1
 	# Whatever is left that this script started (Postfix children, smtp-source...).
 	for pid in $(pgrep -P $$); do kill_tree KILL "$pid"; done
@@ -168,6 +169,17 @@ start_postfix() {
 	PF_PID=$!
 	wait_port $POSTFIX_PORT || { log "Postfix did not start; see $d/maillog"; exit 1; }
 	PF_CONF=$d/conf
+}
+
+# Stop the Postfix master and every process it started; wait for them to go.
+stop_postfix() {
+	local i
+	[ -n "$PF_PID" ] || return 0
+	kill -TERM "$PF_PID" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do pgrep -P "$PF_PID" >/dev/null || break; sleep 0.1; done
+	kill_tree KILL "$PF_PID"
+	wait "$PF_PID" 2>/dev/null
+	PF_PID=
 }
 
 jaga_usable() { [ -x "$JAGA_BIN" ] && timeout 10 "$JAGA_BIN" serve --help >/dev/null 2>&1; }
@@ -299,7 +311,13 @@ if [ -n "$JAGA_PID" ]; then
 	note "jaga memory after the throughput runs: $after"
 	log "jaga log: $(grep -c . "$W/jaga.log") lines"
 fi
-[ -n "$PF_PID" ] && [ "$IDLE" -gt 0 ] && idle_test postfix $POSTFIX_PORT "$PF_PID"
+# Idle sessions against a fresh Postfix (no smtpd or smtp left over from the runs).
+if [ -n "$PF_PID" ] && [ "$IDLE" -gt 0 ]; then
+	stop_postfix
+	start_postfix
+	sleep 2
+	idle_test postfix $POSTFIX_PORT "$PF_PID"
+fi
 
 # ---------------------------------------------------------------- report
 export M_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" M_NPROC="$(nproc)" \

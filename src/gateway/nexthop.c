@@ -73,14 +73,40 @@ nh_url_set_port(struct nexthop_url *u)
 		    htons((uint16_t)u->port);
 }
 
+/* A host name: resolved once, here, with getaddrinfo (first address). */
+static int
+nh_url_lookup(struct nexthop_url *u, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	if (!nh_url_hostname_ok(u->host)) {
+		snprintf(err, errlen, "bad host name \"%s\"", u->host);
+		return -1;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(u->host, NULL, &hints, &res);
+	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof u->addr) {
+		snprintf(err, errlen, "cannot resolve \"%s\": %s", u->host,
+		    rc != 0 ? gai_strerror(rc) : "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
+	u->addrlen = (socklen_t)res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
 /* Numeric first (inet_pton); DNS only for a name that is not a literal. */
 static int
 nh_url_resolve(struct nexthop_url *u, int bracketed, char *err, size_t errlen)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&u->addr;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&u->addr;
-	struct addrinfo hints, *res = NULL;
-	int rc;
 
 	memset(&u->addr, 0, sizeof u->addr);
 	if (bracketed) {
@@ -101,25 +127,7 @@ nh_url_resolve(struct nexthop_url *u, int bracketed, char *err, size_t errlen)
 		snprintf(err, errlen, "IPv6 literal must be in brackets");
 		return -1;
 	}
-	if (!nh_url_hostname_ok(u->host)) {
-		snprintf(err, errlen, "bad host name \"%s\"", u->host);
-		return -1;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(u->host, NULL, &hints, &res);
-	if (rc != 0 || res == NULL || res->ai_addrlen > sizeof u->addr) {
-		snprintf(err, errlen, "cannot resolve \"%s\": %s", u->host,
-		    rc != 0 ? gai_strerror(rc) : "no address");
-		if (res != NULL)
-			freeaddrinfo(res);
-		return -1;
-	}
-	memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
-	u->addrlen = (socklen_t)res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
+	return nh_url_lookup(u, err, errlen);
 }
 
 /* HOST[:PORT] with HOST an IPv4 literal, [IPv6] or a name. */

@@ -74,6 +74,12 @@ static const char *const nh_smtp_phase[NH_S_COUNT] = {
 	[NH_S_RSET] = "RSET",
 };
 
+static const char *
+nh_smtp_phase_name(const struct nh_smtp *s)
+{
+	return s->lmtp && s->st == NH_S_EHLO ? "LHLO" : nh_smtp_phase[s->st];
+}
+
 /* RFC 5321 §4.5.3.2 defaults stand in for a timeout configured as 0. */
 static unsigned
 nh_smtp_phase_ms(const struct nh_smtp *s, enum nh_smtp_state st)
@@ -131,7 +137,7 @@ nh_smtp_log_lost(struct nh_smtp *s, const char *why)
 	struct logline l;
 
 	logline_begin(&l, LOG_LVL_WARN, s->c->sessid, "nexthop", "lost");
-	logline_str(&l, "phase", nh_smtp_phase[s->st]);
+	logline_str(&l, "phase", nh_smtp_phase_name(s));
 	logline_str(&l, "error", why);
 	logline_end(&l);
 }
@@ -165,7 +171,7 @@ nh_smtp_fail(struct nh_smtp *s, const char *why)
 			    "next hop unavailable: %s", why);
 		else
 			snprintf(text, sizeof text, "next hop connection %s "
-			    "during %s", why, nh_smtp_phase[s->st]);
+			    "during %s", why, nh_smtp_phase_name(s));
 		if (lmtp_data && s->st == NH_S_DOT)
 			nh_smtp_fail_lmtp_dot(s, text);
 		else

@@ -191,6 +191,9 @@ static const struct addr_row addr_err_rows[] = {
 	{ "<\x80u@x.y>", 0, U, ADDR_EUTF8, 0, 0, 0, 0, 0 },	/* bare cont. */
 	{ "<\xc2\x85u@x.y>", 0, U, ADDR_EUTF8, 0, 0, 0, 0, 0 },	/* C1 NEL */
 	{ "<\xff@x.y>", 0, U, ADDR_EUTF8, 0, 0, 0, 0, 0 },
+	{ "<\"a\xff\"@x.y>", 0, U, ADDR_EUTF8, 0, 0, 0, 0, 0 },
+	{ "<\"a\xc3\xa4\"@x.y>", 0, 0, ADDR_EUTF8, 0, 0, 0, 0, 0 },
+	{ "<\"a\\\xc3\xa4\"@x.y>", 0, U, ADDR_ESYNTAX, 0, 0, 0, 0, 0 },
 };
 
 static void

@@ -204,6 +204,29 @@ relay_test_is_local(void)
 	CHECK_INT(relay_check(&unset, &a, 1), RELAY_OK, "unset: trusted");
 }
 
+/* Structures the parser never produces must not slip through either. */
+static void
+relay_test_forged(void)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof a);
+	a.flags = ADDR_F_NODOMAIN;
+	snprintf(a.local, sizeof a.local, "evil");
+	snprintf(a.local_decoded, sizeof a.local_decoded, "evil");
+	CHECK_INT(relay_check(&relay_pol, &a, 0), RELAY_DENIED,
+	    "forged NODOMAIN");
+	snprintf(a.local_decoded, sizeof a.local_decoded, "PostMaster");
+	CHECK_INT(relay_check(&relay_pol, &a, 0), RELAY_OK, "NODOMAIN");
+	memset(&a, 0, sizeof a);
+	a.flags = ADDR_F_NULL;
+	CHECK_INT(relay_check(&relay_pol, &a, 0), RELAY_DENIED, "null rcpt");
+	memset(&a, 0, sizeof a);
+	snprintf(a.local_decoded, sizeof a.local_decoded, "u");
+	CHECK_INT(relay_check(&relay_pol, &a, 0), RELAY_DENIED,
+	    "empty domain");
+}
+
 static void
 relay_test_reasons(void)
 {
@@ -224,6 +247,7 @@ main(void)
 		relay_test_row(&relay_rows[i], (int)i);
 	relay_test_probes();
 	relay_test_is_local();
+	relay_test_forged();
 	relay_test_reasons();
 	return harness_end("relay");
 }

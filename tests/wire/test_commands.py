@@ -253,6 +253,20 @@ def test_submissions_plaintext_client_gets_no_smtp(jaga):
         assert not data.startswith(b"220 ") and not data.startswith(b"250"), data
 
 
+@pytest.mark.parametrize("role", ["submission", "submissions"])
+def test_quit_inside_tls_gets_221(jaga, role):
+    if role == "submission":
+        c = open_submission(jaga)
+    else:
+        c = SmtpClient(*jaga.addr(role), tls=True)
+        c.greeting()
+        c.ehlo()
+    with c:
+        r = c.cmd("QUIT")
+        assert r.code == 221 and r.enh == "2.0.0", r
+        assert c.is_closed()
+
+
 def test_auth_plain_good_and_bad(jaga):
     c = open_submission(jaga)
     with c:
@@ -291,7 +305,7 @@ def test_auth_cancelled_with_star(jaga):
     with c:
         assert c.cmd("AUTH LOGIN").code == 334
         r = c.cmd("*")
-        assert r.code == 501 and r.enh == "5.0.0", r  # RFC 4954 §4
+        assert r.code == 501 and r.enh == "5.7.0", r  # RFC 4954 §4 and §6
         r = c.cmd("NOOP")
         assert r.code == 250, r
 
@@ -345,14 +359,14 @@ def test_password_never_logged(jaga):
         c.cmd(b64(USER))
         c.cmd(b64(BAD_PASSWORD))
         c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (USER, PASSWORD)))
-        c.cmd("QUIT")
+        c.quit()
     c = SmtpClient(*jaga.addr("submissions"), tls=True)
     with c:
         c.greeting()
         c.ehlo()
         c.cmd("AUTH LOGIN " + b64(USER))
         c.cmd(b64(PASSWORD))
-        c.cmd("QUIT")
+        c.quit()
     # wait until both sessions are logged as ended
     assert jaga.wait_log(re.compile(r" smtp auth .*result=ok"))
     jaga_log = jaga.log_text()
