@@ -57,21 +57,31 @@ SINK_PID= PF_PID= JAGA_PID= IDLE_PID= WD_PID=
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 note() { log "note: $*"; $PY -c 'import json,sys; print(json.dumps({"kind":"note","text":sys.argv[1]}))' "$*" >>"$RESULTS"; }
 
-# Signal a process and, depth first, everything it started.
+# Print the pids of everything process $1 started, at any depth.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ kids[$2] = kids[$2] " " $1 }
+		END { n = split(kids[root], q, " "); for (i = 1; i <= n; i++) {
+			print q[i]; m = split(kids[q[i]], more, " ")
+			for (j = 1; j <= m; j++) q[++n] = more[j] } }'
+}
+
+# Signal a process and everything it started (listed before signalling, since
+# children of a dead parent are re-parented and can no longer be found).
 kill_tree() {
-	local sig=$1 pid=$2 kid
-	for kid in $(pgrep -P "$pid"); do kill_tree "$sig" "$kid"; done
-	kill "-$sig" "$pid" 2>/dev/null
+	local sig=$1 pid=$2
+	kill "-$sig" "$pid" $(descendants "$pid") 2>/dev/null
 }
 
 cleanup() {
 	trap - EXIT INT TERM
 	local pid
 	[ -n "$WD_PID" ] && kill_tree TERM "$WD_PID"
-	for pid in $IDLE_PID $JAGA_PID $PF_PID $SINK_PID; do kill -TERM "$pid" 2>/dev/null; done
-	sleep 1
+	for pid in $IDLE_PID $JAGA_PID $SINK_PID; do kill -TERM "$pid" 2>/dev/null; done
+	stop_postfix
+	sleep 0.5
 	# Whatever is left that this script started (Postfix children, smtp-source...).
-	for pid in $(pgrep -P $$); do kill_tree KILL "$pid"; done
+	kill -KILL $(descendants $$) 2>/dev/null
 	wait 2>/dev/null
 	if [ "${BENCH_KEEP:-}" = 1 ]; then log "work directory kept: $W"; else rm -rf "$W"; fi
 }
@@ -175,9 +185,16 @@ start_postfix() {
 stop_postfix() {
 	local i
 	[ -n "$PF_PID" ] || return 0
-	kill -TERM "$PF_PID" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do pgrep -P "$PF_PID" >/dev/null || break; sleep 0.1; done
-	kill_tree KILL "$PF_PID"
+	local kids
+	kids=$(descendants "$PF_PID")
+	# master -d is not a process group leader, so it cannot signal its children
+	# itself; they also exit on their own when the master goes away.
+	kill -TERM "$PF_PID" $kids 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		ps -p "$(echo $PF_PID $kids | tr ' ' ,)" >/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$PF_PID" $kids 2>/dev/null
 	wait "$PF_PID" 2>/dev/null
 	PF_PID=
 }

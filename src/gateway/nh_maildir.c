@@ -106,6 +106,21 @@ nh_maildir_mkdirs(struct nh_maildir_job *j)
 	return 0;
 }
 
+/* Maildir files hold LF line ends, as qmail, Dovecot and mail readers
+ * expect: every CRLF of the SMTP form becomes LF.  Returns the length. */
+static size_t
+nh_maildir_to_lf(char *dst, const char *src, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (src[i] == '\r' && i + 1 < len && src[i + 1] == '\n')
+			continue;
+		dst[n++] = src[i];
+	}
+	return n;
+}
+
 static int
 nh_maildir_write_all(int fd, const char *p, size_t len)
 {
@@ -248,8 +263,7 @@ nh_maildir_job_new(struct nh_maildir *md, const char *msg, size_t len)
 		free(j);
 		return NULL;
 	}
-	memcpy(j->msg, msg, len);
-	j->len = len;
+	j->len = nh_maildir_to_lf(j->msg, msg, len);
 	return j;
 }
 

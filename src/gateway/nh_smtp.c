@@ -9,6 +9,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +266,13 @@ nh_smtp_connect(struct nh_smtp *s)
 static void
 nh_smtp_connected(struct nh_smtp *s)
 {
+	int one = 1;
+
+	/* Commands and the final dot are small writes that wait for a
+	 * reply: without this, Nagle meets delayed ACK and each costs 40 ms.
+	 * (Fails harmlessly on a unix socket.) */
+	setsockopt(bufferevent_getfd(s->bev), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof one);
 	nh_smtp_log_connect(s);
 	smtp_reply_init(&s->reply);
 	nh_smtp_enter(s, NH_S_GREETING);
@@ -623,11 +632,16 @@ nh_smtp_push(struct nh_smtp *s)
 	if (s->off < s->len) {
 		nh_smtp_enter(s, NH_S_BODY);	/* §4.5.3.2.5 per block */
 		rc = nh_smtp_stuff(s, out);
-	} else {
-		smtp_reply_init(&s->reply);
-		nh_smtp_enter(s, NH_S_DOT);	/* §4.5.3.2.6 */
-		rc = nh_smtp_dot(s, out);
+		if (rc < 0 || s->off < s->len) {
+			if (rc < 0)
+				nh_smtp_fail(s, "lost (out of memory)");
+			return;
+		}
 	}
+	/* the dot goes out with the last block, in the same write */
+	smtp_reply_init(&s->reply);
+	nh_smtp_enter(s, NH_S_DOT);	/* §4.5.3.2.6 */
+	rc = nh_smtp_dot(s, out);
 	if (rc < 0)
 		nh_smtp_fail(s, "lost (out of memory)");
 }

@@ -68,7 +68,7 @@ def test_every_line_is_key_value(jaga_factory, sink):
         c.cmd("BOGUS command")
         c.starttls()
         c.ehlo("x.test")
-        c.cmd("QUIT")
+        c.quit()
     assert j.wait_log(re.compile(r" smtp tls version=\S+ cipher="))
     j.stop()
     bad = [l for l in j.lines if parse_log_line(l) is None]
