@@ -165,7 +165,7 @@ def main():
             "# each run (PORT = %s sink, %s Postfix, %s jaga; C = 1, 10, 50):" % (sp, pp, jp),
             "smtp-source -s C -m N -l %s -f sender@src.example -t rcpt@bench.test -M src.example 127.0.0.1:PORT" % size,
             "# idle sessions (bench/idle_sessions.c):",
-            "idle_sessions 127.0.0.1 PORT %s 127.1.0.1 20 300" % idle,
+            "idle_sessions 127.0.0.1 PORT %s 127.1.0.1 20 600" % idle,
             "```"]
     print("\n".join(out))
 

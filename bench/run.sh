@@ -34,6 +34,8 @@ WRITE=0
 [ "${1:-}" = --write ] && WRITE=1
 cd "$REPO" || exit 1
 JAGA_BIN=${JAGA_BIN:-build/src/cli/jaga}
+# A release build made for benchmarking, when the default build is absent.
+[ -x "$JAGA_BIN" ] || [ ! -x build-bench/src/cli/jaga ] || JAGA_BIN=build-bench/src/cli/jaga
 REPS=${BENCH_REPS:-5}
 SECS=${BENCH_SECS:-5}
 CONC=${BENCH_CONC:-1 10 50}
@@ -248,14 +250,14 @@ run_one() {
 idle_test() {
 	local name=$1 port=$2 pid=$3 before during client ready
 	before=$($PY "$BENCH_DIR/procmem.py" "$pid")
-	"$W/idle_sessions" 127.0.0.1 "$port" "$IDLE" 127.1.0.1 20 300 >"$W/idle-$name.out" 2>&1 &
+	"$W/idle_sessions" 127.0.0.1 "$port" "$IDLE" 127.1.0.1 20 600 >"$W/idle-$name.out" 2>&1 &
 	IDLE_PID=$!
-	if wait_for_line "$W/idle-$name.out" 180 "ready "; then
+	if wait_for_line "$W/idle-$name.out" 300 "ready "; then
 		sleep 3
 		during=$($PY "$BENCH_DIR/procmem.py" "$pid")
 		client=$($PY "$BENCH_DIR/procmem.py" "$IDLE_PID")
 	else
-		note "$name idle test: sessions not ready within 180 s"
+		note "$name idle test: sessions not ready within 300 s"
 		during='null' client='null'
 	fi
 	kill -TERM "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null; IDLE_PID=

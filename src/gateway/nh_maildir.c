@@ -218,9 +218,11 @@ nh_maildir_log(struct nh_conn *c, const struct nh_maildir_job *j)
 	struct logline l;
 
 	logline_begin(&l, j->failed ? LOG_LVL_WARN : LOG_LVL_INFO, c->sessid,
-	    "nexthop", "maildir");
+	    "nexthop", j->failed ? "error" : "maildir");
+	if (j->failed)
+		logline_str(&l, "phase", "maildir");
 	logline_str(&l, "dir", j->dir);
-	logline_str(&l, j->failed ? "error" : "file", j->failed ? j->why :
+	logline_str(&l, j->failed ? "reason" : "file", j->failed ? j->why :
 	    j->name);
 	logline_int(&l, "size", (long long)j->len);
 	logline_end(&l);

@@ -138,9 +138,9 @@ nh_smtp_log_lost(struct nh_smtp *s, const char *why)
 {
 	struct logline l;
 
-	logline_begin(&l, LOG_LVL_WARN, s->c->sessid, "nexthop", "lost");
+	logline_begin(&l, LOG_LVL_WARN, s->c->sessid, "nexthop", "error");
 	logline_str(&l, "phase", nh_smtp_phase_name(s));
-	logline_str(&l, "error", why);
+	logline_str(&l, "reason", why);
 	logline_end(&l);
 }
 
@@ -223,9 +223,9 @@ nh_smtp_log_connect(struct nh_smtp *s)
 	struct logline l;
 
 	logline_begin(&l, LOG_LVL_INFO, s->c->sessid, "nexthop", "connect");
-	logline_str(&l, "proto", s->lmtp ? "lmtp" : "smtp");
 	if (u->addr.ss_family == AF_UNIX) {
 		logline_str(&l, "addr", u->path);
+		logline_str(&l, "kind", "lmtp");
 	} else {
 		addr[0] = '\0';
 		inet_ntop(u->addr.ss_family, u->addr.ss_family == AF_INET ?
@@ -233,6 +233,7 @@ nh_smtp_log_connect(struct nh_smtp *s)
 		    (const void *)&((const struct sockaddr_in6 *)&u->addr)->sin6_addr,
 		    addr, sizeof addr);
 		logline_str(&l, "addr", addr);
+		logline_str(&l, "kind", s->lmtp ? "lmtp" : "smtp");
 		logline_int(&l, "port", u->port);
 	}
 	logline_end(&l);

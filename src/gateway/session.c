@@ -62,6 +62,8 @@ session_free(struct session *s)
 	smtpd_auth_forget(s);
 	if (s->greet_ev)
 		event_free(s->greet_ev);
+	if (s->linger_ev)
+		event_free(s->linger_ev);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	server_leave((struct sockaddr *)&s->sa);
@@ -265,13 +267,48 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	session_pump(s);
 }
 
+/* Has everything we wrote reached the socket?  Under STARTTLS the session
+ * writes into a TLS filter whose ciphertext waits in the socket's own
+ * bufferevent; closing before that leaves would cut the last reply. */
+static int
+session_flushed(struct session *s)
+{
+	struct bufferevent *u = bufferevent_get_underlying(s->bev);
+
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
+	    (u == NULL || evbuffer_get_length(bufferevent_get_output(u)) == 0);
+}
+
+#define LINGER_STEP_MS 10
+#define LINGER_STEPS 300	/* give a slow reader 3 s for the last reply */
+
+static void
+session_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct timeval tv = { 0, LINGER_STEP_MS * 1000 };
+
+	if (session_flushed(s) || ++s->linger >= LINGER_STEPS) {
+		session_free(s);
+		return;
+	}
+	evtimer_add(s->linger_ev, &tv);
+}
+
 static void
 session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
 	if (s->state == S_CLOSING) {
-		session_free(s);
+		if (session_flushed(s))
+			session_free(s);
+		else if (s->linger_ev == NULL &&
+		    (s->linger_ev = evtimer_new(s->w->base, session_linger_cb,
+		    s)) != NULL)
+			session_linger_cb(-1, 0, s);
+		else if (s->linger_ev == NULL)
+			session_free(s);
 		return;
 	}
 	if (s->state != S_WAIT && s->state != S_GREET)
@@ -322,7 +359,13 @@ static void
 session_greet(struct session *s)
 {
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
-		smtpd_log_error(s, NULL, 554, "5.5.0", "talked before greeting");
+		struct logline l;
+		logline_begin(&l, LOG_LVL_INFO, s->id, "smtp", "refuse");
+		logline_str(&l, "client", s->client);
+		logline_int(&l, "code", 554);
+		logline_str(&l, "enh", "5.5.0");
+		logline_str(&l, "reason", "talked before greeting");
+		logline_end(&l);
 		smtpd_close(s, 554, "5.5.0",
 		    "Error: SMTP protocol synchronization");
 		return;

@@ -59,6 +59,7 @@ struct session {
 	unsigned port;
 	struct timeval start;
 	struct event *greet_ev;
+	struct event *linger_ev;	/* S_CLOSING: wait for the last bytes */
 	enum sess_state state;
 	int trusted_net;	/* client address in trusted_networks */
 	int tls;		/* TLS is up (STARTTLS or implicit) */
@@ -68,6 +69,7 @@ struct session {
 	char auth_user[256];	/* "" until AUTH succeeded */
 	int auth_step;		/* AUTH LOGIN: 1 = want user, 2 = want pass */
 	int skip_line;		/* dropping the rest of an over-long line */
+	int linger;		/* S_CLOSING: steps waited for the flush */
 	int in_pump;		/* session_pump is on the stack */
 	int more_input;		/* input follows the command being handled */
 	char auth_mech[8];

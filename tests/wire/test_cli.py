@@ -3,6 +3,7 @@ and serve -c FILE."""
 
 import os
 import re
+import shutil
 import subprocess
 
 from wirelib import Jaga, SmtpClient, free_port, make_tempdir
@@ -43,9 +44,12 @@ def test_config_check(jaga_bin, tmp_path):
 
 def test_serve_refuses_bad_option(jaga_bin):
     d = make_tempdir("jaga-badopt-")
-    r = run([jaga_bin, "serve", "-o", "state_dir=" + d, "-o", "max_recipients=5",
-             "--listen", "inbound=127.0.0.1:%d" % free_port(), "--local-domain", "local.test",
-             "--next-hop", "smtp://127.0.0.2:25"])
+    try:
+        r = run([jaga_bin, "serve", "-o", "state_dir=" + d, "-o", "max_recipients=5",
+                 "--listen", "inbound=127.0.0.1:%d" % free_port(), "--local-domain", "local.test",
+                 "--next-hop", "smtp://127.0.0.2:25"])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
     assert r.returncode != 0
     assert b"max_recipients" in r.stderr, r.stderr
 

@@ -298,6 +298,29 @@ def test_pipelining_after_data_refused(jaga, sink):
     assert mid not in sink.log_text()
 
 
+def test_pipelining_after_helo_refused(jaga, sink):
+    """Exim 0300: after HELO no PIPELINING was advertised, so a client that
+    sends MAIL and RCPT in one go is out of sync (RFC 2920 §3.1)."""
+    c = SmtpClient(*jaga.addr())
+    with c:
+        c.greeting()
+        assert c.cmd("HELO client.test").code == 250
+        c.send(b"MAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@local.test>\r\n")
+        replies = read_until_close(c)
+        assert replies and replies[0].code == 554 and replies[0].enh == "5.5.0", replies
+        assert len(replies) == 1, "connection must close after the sync error: %r" % replies
+    check_serves(jaga, sink)
+
+
+def test_disconnect_before_greeting(jaga_factory, sink):
+    """Exim 0300: a client that leaves during greet_pause does no harm."""
+    j = jaga_factory(opts={"greet_pause": "500ms"})
+    for _ in range(5):
+        s = socket.create_connection(j.addr())
+        s.close()
+    check_serves(j, sink)
+
+
 def test_rset_quit_pipelined(jaga):
     with open_session(jaga) as c:
         c.send(b"RSET\r\nQUIT\r\n")

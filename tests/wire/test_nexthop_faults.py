@@ -217,6 +217,21 @@ def test_lmtp_all_refused_permanently(faulty):
     assert r.code >= 400, r
 
 
+def test_lmtp_over_unix_socket(jaga_factory):
+    d = make_tempdir("jaga-lmtp-")
+    f = FakeNextHop(lmtp=True, unix_path=os.path.join(d, "lmtp.sock"))
+    try:
+        j = jaga_factory(next_hop=f.url, opts=SHORT_TIMEOUTS)
+        msg = make_message("lmtp unix")
+        t = try_transaction(*j.addr(), "alice@sender.test", ["bob@local.test"], msg)
+        assert t.delivered, t
+        assert any(c.upper().startswith("LHLO ") for c in f.commands), f.commands
+        assert len(f.accepted()) == 1 and message_id(msg).encode() in f.accepted()[0]["data"]
+    finally:
+        f.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_lmtp_unix_socket_missing_tempfails(jaga_factory):
     """lmtp:unix:/path is accepted at startup (the socket need not exist yet);
     a transaction then tempfails because nothing listens."""

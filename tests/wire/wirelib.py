@@ -739,9 +739,10 @@ class FakeNextHop:
     accepted(list of rcpts the hop accepted at the end)).
     """
 
-    def __init__(self, host="127.0.0.1", lmtp=False):
+    def __init__(self, host="127.0.0.1", lmtp=False, unix_path=None):
         self.host = host
         self.lmtp = lmtp
+        self.unix_path = unix_path
         self.greeting = "220 fake.nexthop.test ESMTP"
         self.ehlo_caps = ["PIPELINING", "8BITMIME", "SIZE 100000000", "ENHANCEDSTATUSCODES", "SMTPUTF8"]
         self.mail_reply = "250 2.1.0 Ok"
@@ -757,16 +758,23 @@ class FakeNextHop:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._socks = []
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((host, 0))
-        self.port = self.lsock.getsockname()[1]
+        if unix_path:
+            self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.lsock.bind(unix_path)
+            self.port = None
+        else:
+            self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.lsock.bind((host, 0))
+            self.port = self.lsock.getsockname()[1]
         self.lsock.listen(64)
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
     @property
     def url(self):
+        if self.unix_path:
+            return "%s:unix:%s" % ("lmtp" if self.lmtp else "smtp", self.unix_path)
         return "%s://%s:%d" % ("lmtp" if self.lmtp else "smtp", self.host, self.port)
 
     def _accept(self):
@@ -893,6 +901,11 @@ class FakeNextHop:
             self.lsock.close()
         except OSError:
             pass
+        if self.unix_path:
+            try:
+                os.unlink(self.unix_path)
+            except OSError:
+                pass
         with self._lock:
             for s in self._socks:
                 try:
