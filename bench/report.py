@@ -65,6 +65,30 @@ def throughput_table(runs, conc, cfgs):
     return rows, med
 
 
+def cpu_table(runs, conc, cfgs):
+    """CPU milliseconds per message by component (medians over the runs)."""
+    rows = ["| configuration | concurrency | smtp-source | server | smtp-sink | sum of these "
+            "| whole machine | machine busy |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in conc:
+        for cfg in cfgs:
+            rs = [r for r in runs if r["cfg"] == cfg and r["c"] == c and r["rep"] != "warmup"
+                  and r.get("cpu") and r["rc"] == 0 and r.get("deliver_s")]
+            if not rs:
+                continue
+
+            def ms(key):
+                return statistics.median(1000.0 * r["cpu"].get(key, 0) / r["n"] for r in rs)
+            src, sink, mach = ms("source"), ms("sink"), ms("machine")
+            srv = ms(cfg) if cfg != "direct" else 0.0
+            busy = statistics.median(100.0 * r["cpu"]["machine"] / r["cpu"]["machine_total"]
+                                     for r in rs if r["cpu"].get("machine_total"))
+            rows.append("| %s | %d | %.3f | %s | %.3f | %.3f | %.3f | %.0f%% |" % (
+                cfg, c, src, "%.3f" % srv if cfg != "direct" else "–", sink,
+                src + srv + sink, mach, busy))
+    return rows
+
+
 def memory_table(mems):
     rows = ["| server | idle sessions held | processes | RSS before | RSS with sessions "
             "| RSS per session | PSS before | PSS with sessions | PSS per session |",
@@ -115,6 +139,15 @@ def main():
             "smtpd accept rate (time until smtp-source finished) is shown separately; its queue "
             "drains to the sink after that. jaga answers the end of DATA only after the sink "
             "accepted, so its accept rate is its delivery rate.", ""]
+    cpu_rows = cpu_table(runs, conc, cfgs)
+    if len(cpu_rows) > 2:
+        out += ["### CPU time per message (ms, user + system)", "",
+                "From /proc/PID/stat over each run, summed over each process tree (Postfix: "
+                "master and all its daemons). \"Whole machine\" is all busy CPU time from "
+                "/proc/stat during the run, so it also holds kernel work not charged to a "
+                "process and anything else running on the machine; \"machine busy\" is that "
+                "time as a share of the %s CPUs' capacity." % E("M_NPROC"), ""]
+        out += cpu_rows + [""]
     out += ["### Memory with %s idle sessions" % idle, "",
             "Each session: TCP connect from one of 20 source addresses 127.1.0.1–127.1.0.20, "
             "read the greeting, EHLO, read the reply, then idle. Memory is summed over the "

@@ -48,7 +48,8 @@ SINK_PORT=10025 POSTFIX_PORT=10026 JAGA_PORT=10027
 PF_DAEMON_DIR=$(postconf -dh daemon_directory)
 
 ip link set lo up || exit 1
-ulimit -Hn 65536 2>/dev/null; ulimit -n 65536 || ulimit -n "$(ulimit -Hn)"
+# Idle sessions need a descriptor each (jaga) or a process each (Postfix).
+ulimit -Hn 65536 2>/dev/null; ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 W=$(mktemp -d /tmp/jaga-bench.XXXXXX) || exit 1
 chmod 755 "$W"          # Postfix daemons (user postfix) must reach their queue below it
@@ -223,7 +224,10 @@ port_of() { case $1 in direct) echo $SINK_PORT ;; postfix) echo $POSTFIX_PORT ;;
 # One timed smtp-source run: $1 config, $2 concurrency, $3 messages, $4 rep label.
 run_one() {
 	local cfg=$1 c=$2 n=$3 rep=$4 out
-	out=$($PY "$BENCH_DIR/measure.py" "$W/sink.out" "$n" $((SECS * 8 + 60)) -- \
+	local trees="sink=$SINK_PID"
+	[ -n "$PF_PID" ] && trees+=" postfix=$PF_PID"
+	[ -n "$JAGA_PID" ] && trees+=" jaga=$JAGA_PID"
+	out=$($PY "$BENCH_DIR/measure.py" "$W/sink.out" "$n" $((SECS * 8 + 60)) $trees -- \
 		smtp-source -s "$c" -m "$n" -l "$SIZE" -f sender@src.example -t rcpt@bench.test \
 		-M src.example "127.0.0.1:$(port_of "$cfg")")
 	$PY - "$cfg" "$c" "$rep" "$out" >>"$RESULTS" <<-'EOF'
@@ -299,8 +303,9 @@ declare -A N
 for c in $CONC; do
 	for cfg in $CONFIGS; do
 		if [ -n "${BENCH_N:-}" ]; then N[$cfg.$c]=$BENCH_N; continue; fi
-		warm=$((c * 20 > 300 ? c * 20 : 300))
-		rate=$(run_one "$cfg" "$c" "$warm" warmup)
+		# a short probe, then a run of about one second at the probed rate
+		rate=$(run_one "$cfg" "$c" $((c * 20 > 300 ? c * 20 : 300)) warmup)
+		[ "$rate" -gt 0 ] && rate=$(run_one "$cfg" "$c" $((rate > 300 ? rate : 300)) warmup)
 		if [ "$rate" -le 0 ]; then
 			note "$cfg c=$c: warm-up run failed (see results); skipped"
 			N[$cfg.$c]=0
