@@ -38,11 +38,12 @@ def mb(kb):
 
 def throughput_table(runs, conc, cfgs):
     rows = ["| configuration | concurrency | msgs/s (median) | min–max | runs | msgs/run "
-            "| jaga/postfix | jaga/direct |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "| jaga/postfix | jaga/direct | jaga/tcp relay |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     labels = {"direct": "direct: smtp-source → smtp-sink (ceiling)",
               "postfix": "Postfix relay, delivered to sink",
               "postfix-accept": "Postfix relay, accepted by smtpd",
+              "tcprelay": "bare TCP relay → smtp-sink (reference)",
               "jaga": "jaga relay (accepted = delivered)"}
     med = {}
     for c in conc:
@@ -51,17 +52,21 @@ def throughput_table(runs, conc, cfgs):
             v = rates(runs, base, c, key)
             n = [r["n"] for r in runs if r["cfg"] == base and r["c"] == c and r["rep"] != "warmup"]
             if not v:
-                rows.append("| %s | %d | – | – | 0 | %s | | |" % (labels[cfg], c, n[0] if n else "–"))
+                rows.append("| %s | %d | – | – | 0 | %s | | | |" % (labels[cfg], c, n[0] if n else "–"))
                 continue
             m = med[cfg, c] = statistics.median(v)
-            ratio_pf = ratio_dir = ""
+            ratio_pf = ratio_dir = ratio_rel = ""
+            if cfg == "tcprelay" and ("direct", c) in med:
+                ratio_dir = "(%.0f%%)" % (100 * m / med["direct", c])
             if cfg == "jaga":
+                if ("tcprelay", c) in med:
+                    ratio_rel = "%.0f%%" % (100 * m / med["tcprelay", c])
                 if ("postfix", c) in med:
                     ratio_pf = "**%.2f×**" % (m / med["postfix", c])
                 if ("direct", c) in med:
                     ratio_dir = "**%.0f%%**" % (100 * m / med["direct", c])
-            rows.append("| %s | %d | %.0f | %.0f–%.0f | %d | %d | %s | %s |" % (
-                labels[cfg], c, m, min(v), max(v), len(v), n[0], ratio_pf, ratio_dir))
+            rows.append("| %s | %d | %.0f | %.0f–%.0f | %d | %d | %s | %s | %s |" % (
+                labels[cfg], c, m, min(v), max(v), len(v), n[0], ratio_pf, ratio_dir, ratio_rel))
     return rows, med
 
 
@@ -80,7 +85,7 @@ def cpu_table(runs, conc, cfgs):
             def ms(key):
                 return statistics.median(1000.0 * r["cpu"].get(key, 0) / r["n"] for r in rs)
             src, sink, mach = ms("source"), ms("sink"), ms("machine")
-            srv = ms(cfg) if cfg != "direct" else 0.0
+            srv = ms(cfg) if cfg != "direct" else 0.0  # tree names match cfg names
             busy = statistics.median(100.0 * r["cpu"]["machine"] / r["cpu"]["machine_total"]
                                      for r in rs if r["cpu"].get("machine_total"))
             rows.append("| %s | %d | %.3f | %s | %.3f | %.3f | %.3f | %.0f%% |" % (
@@ -113,7 +118,7 @@ def main():
     mems = [r for r in recs if r["kind"] == "mem"]
     notes = [r["text"] for r in recs if r["kind"] == "note"]
     conc = [int(c) for c in E("M_CONC", "1 10 50").split()]
-    cfgs = [c for c in ("direct", "postfix", "jaga") if any(r["cfg"] == c for r in runs)]
+    cfgs = [c for c in ("direct", "tcprelay", "postfix", "jaga") if any(r["cfg"] == c for r in runs)]
     size, idle = E("M_SIZE"), E("M_IDLE")
     table, med = throughput_table(runs, conc, cfgs)
     out = ["# Benchmarks", "",
@@ -138,7 +143,13 @@ def main():
             "until the sink's counter has grown by the run's message count). For Postfix the "
             "smtpd accept rate (time until smtp-source finished) is shown separately; its queue "
             "drains to the sink after that. jaga answers the end of DATA only after the sink "
-            "accepted, so its accept rate is its delivery rate.", ""]
+            "accepted, so its accept rate is its delivery rate.", "",
+            "The bare TCP relay (`bench/tcp_relay.c`, %s epoll threads like jaga's workers) "
+            "accepts each connection, opens one to smtp-sink and copies bytes both ways without "
+            "parsing anything. It is not an alternative to jaga; it shows what any proxy that "
+            "opens one next-hop connection per client session (as a before-queue filter must) "
+            "can at best reach on this machine, where smtp-source, the proxy and smtp-sink share "
+            "the same CPUs." % E("M_WORKERS", "2"), ""]
     cpu_rows = cpu_table(runs, conc, cfgs)
     if len(cpu_rows) > 2:
         out += ["### CPU time per message (ms, user + system)", "",
@@ -166,6 +177,10 @@ def main():
         r = med["jaga", c] / med["direct", c]
         tgt.append("- jaga ≥ 70%% of the direct ceiling at concurrency %d: %.0f%% — %s" % (
             c, 100 * r, "met" if r >= 0.7 else "**not met**"))
+        if ("tcprelay", c) in med:
+            tgt.append("  (for scale: the bare TCP relay reaches %.0f%% of the ceiling, and jaga %.0f%% "
+                       "of the bare relay)" % (100 * med["tcprelay", c] / med["direct", c],
+                                              100 * med["jaga", c] / med["tcprelay", c]))
     for m in mems:
         if m["server"] == "jaga" and m["during"]:
             v = m["during"]["rss_kb"] / 1024.0
@@ -183,6 +198,7 @@ def main():
                 (f.get("stderr") or "").strip().replace("\n", " ")[:200]))
     sp, pp, jp = E("M_SINK_PORT"), E("M_POSTFIX_PORT"), E("M_JAGA_PORT")
     out += ["", "### Commands", "", "```",
+            "bench/run.sh --write   # everything below, in one private network namespace",
             "# inside: unshare --net; ip link set lo up; ulimit -n 65536",
             "smtp-sink -c -u nobody 127.0.0.1:%s 4096" % sp,
             "# Postfix: own config_directory, queue_directory and data_directory under a "
@@ -195,10 +211,13 @@ def main():
             " smtpd listens on 127.0.0.1:%s, process_limit %d, no chroot" % (pp, int(idle or 0) + 200),
             "$(postconf -dh daemon_directory)/master -c $CONF -d",
             "%s 2>jaga.log   # ready at ' - jaga ready'" % (E("M_JAGA_CMD") or "jaga serve ... (not run)"),
-            "# each run (PORT = %s sink, %s Postfix, %s jaga; C = 1, 10, 50):" % (sp, pp, jp),
+            "# each run (PORT = %s sink, %s Postfix, %s jaga, %s tcp relay; C = %s):" % (
+                sp, pp, jp, E("M_RELAY_PORT"), ", ".join(map(str, conc))),
             "smtp-source -s C -m N -l %s -f sender@src.example -t rcpt@bench.test -M src.example 127.0.0.1:PORT" % size,
             "# idle sessions (bench/idle_sessions.c):",
             "idle_sessions 127.0.0.1 PORT %s 127.1.0.1 20 600" % idle,
+            "# reference relay (bench/tcp_relay.c):",
+            "tcp_relay 127.0.0.1 %s 127.0.0.1 %s %s" % (E("M_RELAY_PORT"), sp, E("M_WORKERS", "2")),
             "```"]
     print("\n".join(out))
 

@@ -5,6 +5,9 @@
 #   direct   smtp-source -> smtp-sink                      (the ceiling)
 #   postfix  smtp-source -> private Postfix -> smtp-sink   (what a user would pick instead)
 #   jaga     smtp-source -> jaga serve -> smtp-sink        (before-queue proxy)
+#   tcprelay smtp-source -> tcp_relay -> smtp-sink         (reference: a proxy that copies
+#            bytes and understands nothing; what any one-next-hop-connection-per-session
+#            proxy, jaga included, can at best reach on this machine)
 # messages/s at several concurrencies (median of BENCH_REPS runs, configurations
 # alternated), and the memory of jaga and Postfix holding BENCH_IDLE idle sessions.
 #
@@ -15,7 +18,7 @@
 # environment (defaults in brackets):
 #   JAGA_BIN [build/src/cli/jaga]  BENCH_REPS [5]  BENCH_SECS [5] (seconds per run
 #   at each configuration's own rate, found by a warm-up run)  BENCH_CONC [1 10 50]
-#   BENCH_SIZE [5120]  BENCH_IDLE [5000]  BENCH_CONFIGS [direct postfix jaga]
+#   BENCH_SIZE [5120]  BENCH_IDLE [5000]  BENCH_CONFIGS [direct tcprelay postfix jaga]
 #   BENCH_N (fixed messages per run instead of calibrating)  BENCH_TIMEOUT [2400]
 #   BENCH_KEEP=1 keeps the work directory (logs, Postfix config) for inspection.
 set -uo pipefail
@@ -41,10 +44,11 @@ SECS=${BENCH_SECS:-5}
 CONC=${BENCH_CONC:-1 10 50}
 SIZE=${BENCH_SIZE:-5120}
 IDLE=${BENCH_IDLE:-5000}
-CONFIGS=${BENCH_CONFIGS:-direct postfix jaga}
+CONFIGS=${BENCH_CONFIGS:-direct tcprelay postfix jaga}
 TIMEOUT=${BENCH_TIMEOUT:-2400}
 PY=/usr/bin/python3
-SINK_PORT=10025 POSTFIX_PORT=10026 JAGA_PORT=10027
+SINK_PORT=10025 POSTFIX_PORT=10026 JAGA_PORT=10027 RELAY_PORT=10028
+WORKERS=2    # jaga's worker threads, and tcp_relay's
 PF_DAEMON_DIR=$(postconf -dh daemon_directory)
 
 ip link set lo up || exit 1
@@ -55,7 +59,7 @@ W=$(mktemp -d /tmp/jaga-bench.XXXXXX) || exit 1
 chmod 755 "$W"          # Postfix daemons (user postfix) must reach their queue below it
 RESULTS=$W/results.jsonl
 : >"$RESULTS"
-SINK_PID= PF_PID= JAGA_PID= IDLE_PID= WD_PID=
+SINK_PID= PF_PID= JAGA_PID= IDLE_PID= WD_PID= RELAY_PID=
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 note() { log "note: $*"; $PY -c 'import json,sys; print(json.dumps({"kind":"note","text":sys.argv[1]}))' "$*" >>"$RESULTS"; }
@@ -80,7 +84,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	local pid
 	[ -n "$WD_PID" ] && kill_tree TERM "$WD_PID"
-	for pid in $IDLE_PID $JAGA_PID $SINK_PID; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in $IDLE_PID $JAGA_PID $RELAY_PID $SINK_PID; do kill -TERM "$pid" 2>/dev/null; done
 	stop_postfix
 	sleep 0.5
 	# Whatever is left that this script started (Postfix children, smtp-source...).
@@ -206,7 +210,7 @@ jaga_usable() { [ -x "$JAGA_BIN" ] && timeout 10 "$JAGA_BIN" serve --help >/dev/
 
 start_jaga() {
 	mkdir -p "$W/jaga-state"
-	JAGA_CMD=("$JAGA_BIN" serve -o state_dir="$W/jaga-state" -o workers=2
+	JAGA_CMD=("$JAGA_BIN" serve -o state_dir="$W/jaga-state" -o workers=$WORKERS
 		--listen inbound=127.0.0.1:$JAGA_PORT --local-domain bench.test
 		--next-hop smtp://127.0.0.1:$SINK_PORT -o next_hop_tls=none
 		-o max_sessions_per_ip=100000 -o max_sessions=100000 ${BENCH_JAGA_OPTS:-})
@@ -219,7 +223,18 @@ start_jaga() {
 	fi
 }
 
-port_of() { case $1 in direct) echo $SINK_PORT ;; postfix) echo $POSTFIX_PORT ;; jaga) echo $JAGA_PORT ;; esac; }
+start_relay() {
+	"$W/tcp_relay" 127.0.0.1 $RELAY_PORT 127.0.0.1 $SINK_PORT $WORKERS >"$W/relay.out" 2>&1 &
+	RELAY_PID=$!
+	wait_for_line "$W/relay.out" 10 ready || { log "tcp_relay did not start"; exit 1; }
+}
+
+port_of() {
+	case $1 in
+	direct) echo $SINK_PORT ;; postfix) echo $POSTFIX_PORT ;;
+	jaga) echo $JAGA_PORT ;; tcprelay) echo $RELAY_PORT ;;
+	esac
+}
 
 # One timed smtp-source run: $1 config, $2 concurrency, $3 messages, $4 rep label.
 run_one() {
@@ -227,6 +242,7 @@ run_one() {
 	local trees="sink=$SINK_PID"
 	[ -n "$PF_PID" ] && trees+=" postfix=$PF_PID"
 	[ -n "$JAGA_PID" ] && trees+=" jaga=$JAGA_PID"
+	[ -n "$RELAY_PID" ] && trees+=" tcprelay=$RELAY_PID"
 	out=$($PY "$BENCH_DIR/measure.py" "$W/sink.out" "$n" $((SECS * 8 + 60)) $trees -- \
 		smtp-source -s "$c" -m "$n" -l "$SIZE" -f sender@src.example -t rcpt@bench.test \
 		-M src.example "127.0.0.1:$(port_of "$cfg")")
@@ -278,10 +294,25 @@ idle_test() {
 	EOF
 }
 
+# Share of all CPUs busy over $1 seconds (this benchmark idle: other load).
+machine_busy() {
+	$PY - "$1" <<-'EOF'
+		import sys, time
+		def snap():
+		    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+		    return sum(v) - v[3] - v[4], sum(v)
+		b0, t0 = snap(); time.sleep(float(sys.argv[1])); b1, t1 = snap()
+		print("%.0f%%" % (100.0 * (b1 - b0) / max(t1 - t0, 1)))
+	EOF
+}
+
 # ---------------------------------------------------------------- main
 log "work directory $W"
+note "CPU busy with other work before the benchmark (3 s sample): $(machine_busy 3)"
 cc -O2 -o "$W/idle_sessions" "$BENCH_DIR/idle_sessions.c" || exit 1
+cc -O2 -pthread -o "$W/tcp_relay" "$BENCH_DIR/tcp_relay.c" || exit 1
 start_sink
+case " $CONFIGS " in *" tcprelay "*) start_relay ;; esac
 case " $CONFIGS " in *" postfix "*) start_postfix ;; esac
 JAGA_VERSION="not run"
 case " $CONFIGS " in *" jaga "*)
@@ -330,8 +361,9 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
+note "CPU busy with other work after the throughput runs (3 s sample): $(machine_busy 3)"
 if [ -n "$JAGA_PID" ]; then
-	after=$($PY "$BENCH_DIR/procmem.py" "$JAGA_PID")
+	after=$($PY "$BENCH_DIR/procmem.py" "$JAGA_PID" | $PY -c 'import json,sys; m=json.load(sys.stdin); print("RSS %.1f MB, PSS %.1f MB" % (m["rss_kb"]/1024, m["pss_kb"]/1024))')
 	note "jaga memory after the throughput runs: $after"
 	log "jaga log: $(grep -c . "$W/jaga.log") lines"
 fi
@@ -350,7 +382,7 @@ export M_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" M_NPROC="$(nproc)" \
 	M_POSTFIX="$(postconf -dh mail_version)" M_JAGA="$JAGA_VERSION" \
 	M_QUEUE_FS="$(df -T "$W" | awk 'NR==2 {print $2}')" \
 	M_REPS=$REPS M_SECS=$SECS M_SIZE=$SIZE M_IDLE=$IDLE M_CONC="$CONC" \
-	M_JAGA_CMD="${JAGA_CMD[*]:-}" M_SINK_PORT=$SINK_PORT M_POSTFIX_PORT=$POSTFIX_PORT M_JAGA_PORT=$JAGA_PORT
+	M_JAGA_CMD="${JAGA_CMD[*]:-}" M_WORKERS=$WORKERS M_RELAY_PORT=$RELAY_PORT M_SINK_PORT=$SINK_PORT M_POSTFIX_PORT=$POSTFIX_PORT M_JAGA_PORT=$JAGA_PORT
 cp "$W/postfix/conf/main.cf" "$W/postfix/conf/master.cf" "$W/" 2>/dev/null
 $PY "$BENCH_DIR/report.py" "$RESULTS" "$W" >"$W/report.md" || exit 1
 cat "$W/report.md"

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -382,9 +383,9 @@ nh_smtp_on_helo(struct nh_smtp *s, const struct smtp_reply *r)
 /* ---- STARTTLS (RFC 3207) ---- */
 
 static SSL_CTX *
-nh_smtp_tls_ctx(struct nh_smtp *s, char *why, size_t whylen)
+nh_smtp_tls_ctx_new(const struct nexthop_tls *tls, char *why, size_t whylen)
 {
-	const char *ca = s->c->tls.ca_file;
+	const char *ca = tls->ca_file;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	if (ctx == NULL) {
@@ -392,9 +393,9 @@ nh_smtp_tls_ctx(struct nh_smtp *s, char *why, size_t whylen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, s->c->tls.mode == NH_TLS_VERIFY ?
+	SSL_CTX_set_verify(ctx, tls->mode == NH_TLS_VERIFY ?
 	    SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-	if (s->c->tls.mode == NH_TLS_VERIFY && (*ca != '\0' ?
+	if (tls->mode == NH_TLS_VERIFY && (*ca != '\0' ?
 	    SSL_CTX_load_verify_locations(ctx, ca, NULL) :
 	    SSL_CTX_set_default_verify_paths(ctx)) != 1) {
 		snprintf(why, whylen, "TLS: cannot load CA file \"%s\"",
@@ -402,6 +403,45 @@ nh_smtp_tls_ctx(struct nh_smtp *s, char *why, size_t whylen)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	return ctx;
+}
+
+/* Contexts are shared by every connection with the same verification
+ * settings: loading a CA store per connection costs milliseconds.  The
+ * cache lives as long as the process; each user holds a reference. */
+#define NH_TLS_CACHE 8
+
+static struct {
+	int verify;
+	char ca[256];
+	SSL_CTX *ctx;
+} nh_tls_cache[NH_TLS_CACHE];
+static pthread_mutex_t nh_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static SSL_CTX *
+nh_smtp_tls_ctx(struct nh_smtp *s, char *why, size_t whylen)
+{
+	const struct nexthop_tls *tls = &s->c->tls;
+	int verify = tls->mode == NH_TLS_VERIFY, i;
+	SSL_CTX *ctx = NULL;
+
+	pthread_mutex_lock(&nh_tls_lock);
+	for (i = 0; i < NH_TLS_CACHE && nh_tls_cache[i].ctx != NULL; i++)
+		if (nh_tls_cache[i].verify == verify &&
+		    strcmp(nh_tls_cache[i].ca, tls->ca_file) == 0)
+			break;
+	if (i < NH_TLS_CACHE && nh_tls_cache[i].ctx != NULL) {
+		ctx = nh_tls_cache[i].ctx;
+		SSL_CTX_up_ref(ctx);		/* the caller's reference */
+	} else if ((ctx = nh_smtp_tls_ctx_new(tls, why, whylen)) != NULL &&
+	    i < NH_TLS_CACHE) {
+		nh_tls_cache[i].verify = verify;
+		snprintf(nh_tls_cache[i].ca, sizeof nh_tls_cache[i].ca, "%s",
+		    tls->ca_file);
+		nh_tls_cache[i].ctx = ctx;	/* the cache's reference */
+		SSL_CTX_up_ref(ctx);		/* the caller's reference */
+	}	/* cache full: the caller holds the only reference */
+	pthread_mutex_unlock(&nh_tls_lock);
 	return ctx;
 }
 

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,15 @@ static const char *params_check_next_hop(const char *v);
 
 #define NH_TIME(name, def, help) \
 	{ name, P_TIME, def, 100, HOUR, NULL, help, NULL }
+
+/* run_as must name a user of this system (checked when it is set). */
+static const char *
+params_check_user(const char *v)
+{
+	if (v[0] == '\0' || getpwnam(v) != NULL)
+		return NULL;
+	return "no such user on this system";
+}
 
 const struct param_def jaga_params[] = {
 	{ "myhostname", P_STR, "", 0, 0, NULL,
@@ -82,6 +92,13 @@ const struct param_def jaga_params[] = {
 	  "disconnects", NULL },
 	{ "workers", P_INT, "0", 0, 256, NULL,
 	  "Worker threads; 0 = one per CPU core", NULL },
+	{ "shutdown_timeout", P_TIME, "30s", 0, 3600 * SEC, NULL,
+	  "On SIGTERM: how long transactions in flight may take to finish "
+	  "(idle sessions get 421 4.3.2 at once)", NULL },
+	{ "run_as", P_STR, "", 0, 0, NULL,
+	  "Started as root: the user to become once the listeners are bound "
+	  "and the keys read (e.g. jaga); empty = stay as started",
+	  params_check_user },
 	{ "bare_newline", P_ENUM, "reject", 0, 0, "reject|normalize",
 	  "A bare LF or CR in message data (RFC 5321 §2.3.8, SMTP smuggling): "
 	  "reject the message or normalize it to CRLF", NULL },
@@ -466,6 +483,8 @@ params_load_numbers(struct params_ctx *x)
 	s->max_sessions_per_ip = params_uint(c, "max_sessions_per_ip");
 	s->max_errors = params_uint(c, "max_errors");
 	s->workers = params_uint(c, "workers");
+	s->shutdown_timeout_ms = params_uint(c, "shutdown_timeout");
+	s->run_as = config_str(c, "run_as");
 	s->bare_lf = strcmp(config_str(c, "bare_newline"), "normalize") == 0 ?
 	    BARE_LF_NORMALIZE : BARE_LF_REJECT;
 	s->smtputf8 = config_int(c, "smtputf8") != 0;

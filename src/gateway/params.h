@@ -46,6 +46,8 @@ struct settings {
 	unsigned max_sessions, max_sessions_per_ip;
 	unsigned max_errors;
 	unsigned workers;		/* 0 = one per core */
+	unsigned shutdown_timeout_ms;	/* SIGTERM: time for transactions */
+	const char *run_as;		/* "" = keep the user we started as */
 	enum bare_lf_policy bare_lf;
 	int smtputf8;
 	/* timeouts in milliseconds, RFC 5321 §4.5.3.2 */

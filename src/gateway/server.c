@@ -5,11 +5,14 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/session.h"
@@ -189,6 +192,7 @@ server_bind(struct server *sv, unsigned wi)
 		sv->lctx[k].ls = &st->listeners[i];
 		if (wi == 0 && server_probe(&st->listeners[i]) < 0)
 			goto fail;
+		sv->w[wi].lev = &sv->lev[wi * st->nlisteners];
 		sv->lev[k] = evconnlistener_new_bind(sv->w[wi].base,
 		    server_accept_cb, &sv->lctx[k], flags, 1024,
 		    (const struct sockaddr *)&st->listeners[i].addr,
@@ -231,6 +235,54 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct users *users)
 	return 0;
 }
 
+static long long
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every 100 ms while stopping: done when no session is left, or when
+ * shutdown_timeout has passed (clients then see the connection drop
+ * before any 250, and retry: nothing is lost). */
+static void
+server_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { 0, 100 * 1000 };
+
+	if (w->nlive == 0 || server_now_ms() >= w->drain_deadline_ms) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	evtimer_add(w->drain_ev, &tv);
+}
+
+/* Runs in the worker's own thread: stop accepting, close idle sessions,
+ * let transactions in flight get their answer. */
+static void
+server_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	w->draining = 1;
+	for (size_t i = 0; i < w->st->nlisteners; i++) {
+		if (w->lev[i])		/* closed: new clients are refused */
+			evconnlistener_free(w->lev[i]);
+		w->lev[i] = NULL;
+	}
+	for (struct session *s = w->live; s != NULL; s = session_next(s))
+		session_drain(s);
+	w->drain_deadline_ms = server_now_ms() + w->st->shutdown_timeout_ms;
+	w->drain_ev = evtimer_new(w->base, server_drain_tick, w);
+	if (w->drain_ev == NULL)
+		event_base_loopbreak(w->base);
+	else
+		server_drain_tick(-1, 0, w);
+}
+
 static void *
 server_thread(void *arg)
 {
@@ -248,9 +300,12 @@ server_free(struct server *sv)
 	for (size_t k = 0; sv->lev && k < sv->nw * nl; k++)
 		if (sv->lev[k])
 			evconnlistener_free(sv->lev[k]);
-	for (unsigned i = 0; sv->w && i < sv->nw; i++)
+	for (unsigned i = 0; sv->w && i < sv->nw; i++) {
+		if (sv->w[i].drain_ev)
+			event_free(sv->w[i].drain_ev);
 		if (sv->w[i].base)
 			event_base_free(sv->w[i].base);
+	}
 	free(sv->w);
 	free(sv->lctx);
 	free(sv->lev);
@@ -291,9 +346,45 @@ server_loop(struct server *sv, sigset_t *sigs)
 		log_msg(LOG_LVL_INFO, "stop", "signal %d: stopping", sig);
 	}
 	for (unsigned i = 0; i < started; i++)
-		event_base_loopexit(sv->w[i].base, NULL);
+		event_base_once(sv->w[i].base, -1, EV_TIMEOUT, server_drain,
+		    &sv->w[i], NULL);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(sv->threads[i], NULL);
+}
+
+/* Become run_as once the ports are bound and the keys read, the way
+ * Postfix's smtpd runs as "postfix": an attacker who finds a bug in the
+ * SMTP code does not get root.  state_dir is handed to that user. */
+static int
+server_drop_root(const struct settings *st)
+{
+	struct passwd *pw;
+
+	if (st->run_as[0] == '\0') {
+		if (geteuid() == 0)
+			log_msg(LOG_LVL_WARN, "start", "running as root; set "
+			    "run_as to a user of its own (e.g. jaga)");
+		return 0;
+	}
+	if ((pw = getpwnam(st->run_as)) == NULL) {
+		log_msg(LOG_LVL_ERR, "config", "run_as: no user \"%s\"",
+		    st->run_as);
+		return -1;
+	}
+	if (geteuid() != 0)
+		return geteuid() == pw->pw_uid ? 0 : (log_msg(LOG_LVL_ERR,
+		    "config", "run_as = %s needs jaga to start as root",
+		    st->run_as), -1);
+	if (chown(st->state_dir, pw->pw_uid, pw->pw_gid) < 0 ||
+	    initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
+	    setuid(0) == 0) {
+		log_msg(LOG_LVL_ERR, "start", "cannot become %s: %s",
+		    st->run_as, strerror(errno));
+		return -1;
+	}
+	log_msg(LOG_LVL_INFO, "start", "running as %s", st->run_as);
+	return 0;
 }
 
 int
@@ -318,7 +409,8 @@ server_run(const struct settings *st)
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
 	} else {
-		if (server_workers(&sv, ssl, users) == 0) {
+		if (server_workers(&sv, ssl, users) == 0 &&
+		    server_drop_root(st) == 0) {
 			server_loop(&sv, &sigs);
 			r = 0;
 		}

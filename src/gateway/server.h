@@ -24,6 +24,12 @@ struct worker {
 	struct users *users;		/* shared, read-only */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */
+	struct session *live;		/* this worker's sessions (a list) */
+	unsigned nlive;
+	int draining;			/* stopping: no new transactions */
+	struct evconnlistener **lev;	/* this worker's listeners */
+	struct event *drain_ev;
+	long long drain_deadline_ms;
 };
 
 /* Run the daemon until SIGTERM or SIGINT.  Returns 0, or -1 after logging

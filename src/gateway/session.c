@@ -58,6 +58,13 @@ session_free(struct session *s)
 	logline_int(&l, "errors", s->errors);
 	logline_int(&l, "duration_ms", d.tv_sec * 1000 + d.tv_usec / 1000);
 	logline_end(&l);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->w->live = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->w->nlive--;
 	nh_conn_free(s->nh);
 	smtpd_auth_forget(s);
 	if (s->greet_ev)
@@ -230,6 +237,11 @@ session_pump_loop(struct session *s)
 	long len;
 
 	for (;;) {
+		if (s->w->draining && (s->state == S_CMD || s->state == S_AUTH)) {
+			smtpd_close(s, 421, "4.3.2", "Service shutting down, "
+			    "try again later");
+			return;
+		}
 		if (s->state == S_DATA) {
 			if (!smtpd_data_read(s))
 				return;
@@ -255,6 +267,21 @@ smtpd_resume(struct session *s)
 		bufferevent_enable(s->bev, EV_READ);
 		session_pump(s);
 	}
+}
+
+struct session *
+session_next(const struct session *s)
+{
+	return s->next;
+}
+
+void
+session_drain(struct session *s)
+{
+	if (s->state == S_CMD || s->state == S_AUTH || s->state == S_GREET)
+		smtpd_close(s, 421, "4.3.2", "Service shutting down, try "
+		    "again later");
+	/* S_DATA and S_WAIT: session_pump closes after the answer */
 }
 
 static void
@@ -378,7 +405,10 @@ session_greet(struct session *s)
 static void
 session_greet_cb(evutil_socket_t fd, short what, void *arg)
 {
-	session_greet(arg);
+	struct session *s = arg;
+
+	if (s->state == S_GREET)	/* not closed meanwhile (a drain) */
+		session_greet(s);
 }
 
 static void
@@ -484,6 +514,11 @@ session_start(struct worker *w, const struct listener_spec *ls,
 		s->trusted_net |= cidr_match(&w->st->trusted[i], sa);
 	buf_init(&s->msg, w->st->message_size_limit + 4096);
 	w->sessions++;
+	s->next = w->live;
+	if (w->live)
+		w->live->prev = s;
+	w->live = s;
+	w->nlive++;
 	session_log_connect(s);
 	session_setup_io(s);
 	s->state = S_GREET;

@@ -11,11 +11,18 @@
 
 #include "gateway/params.h"
 
+struct session;
 struct worker;
 
 /* Take over an accepted, admitted socket (server_enter said ADMIT_OK). */
 void session_start(struct worker *w, const struct listener_spec *ls,
     evutil_socket_t fd, const struct sockaddr *sa, socklen_t salen);
+
+/* The worker is stopping: answer 421 4.3.2 now if idle, else as soon as
+ * the transaction in flight has its answer. */
+void session_drain(struct session *s);
+/* The next session in the worker's list (for walking it). */
+struct session *session_next(const struct session *s);
 
 /* A fresh 12-character session id in out (>= 13 bytes). */
 void session_make_id(char *out);

@@ -50,6 +50,7 @@ struct rcpt {
 };
 
 struct session {
+	struct session *next, *prev;	/* the worker's list of sessions */
 	struct worker *w;
 	const struct listener_spec *ls;
 	struct bufferevent *bev;
