@@ -14,6 +14,7 @@
  * result, so a failed parse leaves *a zeroed.
  */
 #include "mail/addr.h"
+#include "util/utf8.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -68,42 +69,6 @@ addr_is_dcontent(int ch)
 	return (ch >= 33 && ch <= 90) || (ch >= 94 && ch <= 126);
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4), or 0.
- * Overlongs, surrogates and code points above U+10FFFF are refused, and so
- * are the C1 controls U+0080..U+009F: control characters have no place in
- * an address. */
-static size_t
-addr_utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, i;
-
-	if (p[0] == 0xC2)
-		lo = 0xA0;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		need = 1;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		need = 2;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		need = 3;
-	else
-		return 0;
-	if (p[0] == 0xE0)
-		lo = 0xA0;		/* overlong */
-	else if (p[0] == 0xED)
-		hi = 0x9F;		/* UTF-16 surrogates */
-	else if (p[0] == 0xF0)
-		lo = 0x90;		/* overlong */
-	else if (p[0] == 0xF4)
-		hi = 0x8F;		/* above U+10FFFF */
-	if (n < need + 1 || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return need + 1;
-}
-
 /* Step over one UTF-8 character; RFC 6531 §3.3 allows them only when the
  * client asked for SMTPUTF8. */
 static enum addr_err
@@ -113,7 +78,7 @@ addr_take_utf8(struct addr_cur *c)
 
 	if (!(c->mode & ADDR_SMTPUTF8))
 		return ADDR_EUTF8;
-	n = addr_utf8_seq(c->s + c->pos, c->len - c->pos);
+	n = utf8_seq(c->s + c->pos, c->len - c->pos);
 	if (n == 0)
 		return ADDR_EUTF8;
 	c->pos += n;

@@ -5,6 +5,7 @@
  * NUL-terminated); the result holds (pointer, length) views into it.
  */
 #include "mail/smtp_cmd.h"
+#include "util/utf8.h"
 
 #include <assert.h>
 #include <string.h>
@@ -72,39 +73,6 @@ smtp_cmd_word_eq(const unsigned char *p, size_t n, const char *w)
 		if (smtp_cmd_upper(p[i]) != smtp_cmd_upper((unsigned char)w[i]))
 			return 0;
 	return 1;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4), or 0;
- * overlongs, surrogates, > U+10FFFF and C1 controls are refused, as in
- * addr.c. */
-static size_t
-smtp_cmd_utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, i;
-
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		need = 1;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		need = 2;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		need = 3;
-	else
-		return 0;
-	if (p[0] == 0xC2 || p[0] == 0xE0)
-		lo = 0xA0;		/* C1 controls; overlong */
-	else if (p[0] == 0xED)
-		hi = 0x9F;		/* UTF-16 surrogates */
-	else if (p[0] == 0xF0)
-		lo = 0x90;		/* overlong */
-	else if (p[0] == 0xF4)
-		hi = 0x8F;		/* above U+10FFFF */
-	if (n < need + 1 || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return need + 1;
 }
 
 /* Reject control bytes (NUL, CR, LF, HTAB, DEL: RFC 5321 §2.3.8 and §4.1.1
@@ -278,7 +246,7 @@ smtp_cmd_scan_value(struct smtp_cmd_cur *c, struct strview *v)
 
 	while (c->pos < c->len && (ch = c->s[c->pos]) != ' ') {
 		if (ch >= 0x80) {
-			n = c->smtputf8 ? smtp_cmd_utf8_seq(c->s + c->pos,
+			n = c->smtputf8 ? utf8_seq(c->s + c->pos,
 			    c->len - c->pos) : 0;
 			if (n == 0)
 				return CMD_EPARAMS;
