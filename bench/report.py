@@ -128,7 +128,7 @@ def main():
            "## SMTP relay throughput and idle-session memory", "",
            "- date: %s" % E("M_DATE"),
            "- machine: %s CPUs, %s, %s RAM, Linux %s" % (E("M_NPROC"), E("M_CPU"), E("M_MEM"), E("M_KERNEL")),
-           "- versions: Postfix %s (Debian package; smtp-source, smtp-sink, smtpd), jaga `%s`" % (
+           "- versions: Postfix %s (Debian package; smtp-source, smtp-sink, smtpd); jaga: %s" % (
                E("M_POSTFIX"), E("M_JAGA")),
            "- load: smtp-source, one message of %s bytes of body (plus ~200 bytes of headers) "
            "per SMTP session (new TCP connection each), one recipient; %s runs per cell, "

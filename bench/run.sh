@@ -184,6 +184,7 @@ start_postfix() {
 	postfix -c "$d/conf" check >"$d/check.log" 2>&1    # creates the queue directories
 	"$PF_DAEMON_DIR/master" -c "$d/conf" -d >"$d/master.log" 2>&1 &
 	PF_PID=$!
+	disown "$PF_PID"    # stop_postfix waits for it; no job-status noise
 	wait_port $POSTFIX_PORT || { log "Postfix did not start; see $d/maillog"; exit 1; }
 	PF_CONF=$d/conf
 }
@@ -317,7 +318,11 @@ case " $CONFIGS " in *" postfix "*) start_postfix ;; esac
 JAGA_VERSION="not run"
 case " $CONFIGS " in *" jaga "*)
 	if jaga_usable && start_jaga; then
-		JAGA_VERSION=$("$JAGA_BIN" --version 2>&1 | head -1)
+		JAGA_VERSION="$("$JAGA_BIN" --version 2>&1 | head -1), $JAGA_BIN"
+		bt=$(meson introspect "${JAGA_BIN%/src/cli/jaga}" --buildoptions 2>/dev/null |
+			$PY -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"][0])' 2>/dev/null)
+		[ -n "$bt" ] && JAGA_VERSION+=" (buildtype $bt)"
+		JAGA_VERSION+=", source $(git describe --always --dirty 2>/dev/null || echo unknown)"
 	else
 		note "jaga skipped: $JAGA_BIN not built, not runnable or not ready"
 		CONFIGS=${CONFIGS//jaga/}
@@ -382,7 +387,7 @@ export M_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" M_NPROC="$(nproc)" \
 	M_POSTFIX="$(postconf -dh mail_version)" M_JAGA="$JAGA_VERSION" \
 	M_QUEUE_FS="$(df -T "$W" | awk 'NR==2 {print $2}')" \
 	M_REPS=$REPS M_SECS=$SECS M_SIZE=$SIZE M_IDLE=$IDLE M_CONC="$CONC" \
-	M_JAGA_CMD="${JAGA_CMD[*]:-}" M_WORKERS=$WORKERS M_RELAY_PORT=$RELAY_PORT M_SINK_PORT=$SINK_PORT M_POSTFIX_PORT=$POSTFIX_PORT M_JAGA_PORT=$JAGA_PORT
+	M_JAGA_CMD="$(echo "${JAGA_CMD[*]:-}" | sed "s|$W|\$WORKDIR|g")" M_WORKERS=$WORKERS M_RELAY_PORT=$RELAY_PORT M_SINK_PORT=$SINK_PORT M_POSTFIX_PORT=$POSTFIX_PORT M_JAGA_PORT=$JAGA_PORT
 cp "$W/postfix/conf/main.cf" "$W/postfix/conf/master.cf" "$W/" 2>/dev/null
 $PY "$BENCH_DIR/report.py" "$RESULTS" "$W" >"$W/report.md" || exit 1
 cat "$W/report.md"
