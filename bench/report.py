@@ -10,7 +10,12 @@ import os
 import statistics
 import sys
 
-E = os.environ.get
+def E(name, default=None):
+    """A run parameter: from the environment, else from WORKDIR/meta.json."""
+    return os.environ.get(name, META.get(name, default))
+
+
+META = {}
 
 
 def load(path):
@@ -113,6 +118,10 @@ def memory_table(mems):
 
 
 def main():
+    meta = os.path.join(sys.argv[2], "meta.json")
+    if os.path.exists(meta):
+        with open(meta) as f:
+            META.update(json.load(f))
     runs = [r for r in load(sys.argv[1]) if r["kind"] == "run"]
     recs = load(sys.argv[1])
     mems = [r for r in recs if r["kind"] == "mem"]
@@ -177,6 +186,16 @@ def main():
         r = med["jaga", c] / med["direct", c]
         tgt.append("- jaga ≥ 70%% of the direct ceiling at concurrency %d: %.0f%% — %s" % (
             c, 100 * r, "met" if r >= 0.7 else "**not met**"))
+        cpu = {}
+        for cfg in ("direct", "jaga"):
+            rs = [x for x in runs if x["cfg"] == cfg and x["c"] == c and x["rep"] != "warmup"
+                  and x.get("cpu", {}).get("machine")]
+            if rs:
+                cpu[cfg] = statistics.median(x["cpu"]["machine"] / x["n"] for x in rs)
+        if len(cpu) == 2:
+            tgt.append("  (the machine is CPU-bound here: whole-machine CPU per message is %.3f ms "
+                       "direct and %.3f ms through jaga, which alone predicts %.0f%%)" % (
+                           1000 * cpu["direct"], 1000 * cpu["jaga"], 100 * cpu["direct"] / cpu["jaga"]))
         if ("tcprelay", c) in med:
             tgt.append("  (for scale: the bare TCP relay reaches %.0f%% of the ceiling, and jaga %.0f%% "
                        "of the bare relay)" % (100 * med["tcprelay", c] / med["direct", c],

@@ -389,6 +389,7 @@ export M_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" M_NPROC="$(nproc)" \
 	M_REPS=$REPS M_SECS=$SECS M_SIZE=$SIZE M_IDLE=$IDLE M_CONC="$CONC" \
 	M_JAGA_CMD="$(echo "${JAGA_CMD[*]:-}" | sed "s|$W|\$WORKDIR|g")" M_WORKERS=$WORKERS M_RELAY_PORT=$RELAY_PORT M_SINK_PORT=$SINK_PORT M_POSTFIX_PORT=$POSTFIX_PORT M_JAGA_PORT=$JAGA_PORT
 cp "$W/postfix/conf/main.cf" "$W/postfix/conf/master.cf" "$W/" 2>/dev/null
+$PY -c 'import json, os; print(json.dumps({k: v for k, v in os.environ.items() if k.startswith("M_")}))' >"$W/meta.json"
 $PY "$BENCH_DIR/report.py" "$RESULTS" "$W" >"$W/report.md" || exit 1
 cat "$W/report.md"
 if [ "$WRITE" = 1 ]; then

@@ -305,6 +305,12 @@ nh_conn_new(struct event_base *base, const struct nexthop_url *url,
 }
 
 void
+nh_conn_set_sessid(struct nh_conn *c, const char *sessid)
+{
+	nh_copy_str(c->sessid, sizeof c->sessid, sessid);
+}
+
+void
 nh_conn_free(struct nh_conn *c)
 {
 	if (c == NULL)

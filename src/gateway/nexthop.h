@@ -72,6 +72,9 @@ struct nh_conn *nh_conn_new(struct event_base *base,
 /* Close (QUIT when idle) and free; takes NULL.  No callback follows. */
 void nh_conn_free(struct nh_conn *c);
 
+/* Log as sessid from now on (a kept connection serves a new session). */
+void nh_conn_set_sessid(struct nh_conn *c, const char *sessid);
+
 /* Connect, read the greeting, EHLO/LHLO (STARTTLS per tls mode, EHLO again).
  * The reply is the EHLO reply (ehlo_caps filled) or a made-up 4xx. */
 void nh_open(struct nh_conn *c, nh_cb *cb, void *arg);

@@ -126,6 +126,12 @@ const struct param_def jaga_params[] = {
 	    "Each write of message data to the next hop (RFC 5321 §4.5.3.2.5)"),
 	NH_TIME("next_hop_data_done_timeout", "600s",
 	    "Wait for the reply to the final dot (RFC 5321 §4.5.3.2.6)"),
+	{ "next_hop_cache", P_INT, "16", 0, 10000, NULL,
+	  "Idle next-hop connections each worker keeps for the next client "
+	  "session (saves a connect, EHLO and QUIT per message); 0 = none",
+	  NULL },
+	{ "next_hop_cache_time", P_TIME, "5s", 100, 3600 * SEC, NULL,
+	  "How long an idle next-hop connection is kept", NULL },
 	{ "next_hop_tls", P_ENUM, "may", 0, 0, "none|may|encrypt|verify",
 	  "STARTTLS to the next hop (RFC 3207): none, may (when offered, "
 	  "unverified), encrypt (required, unverified), verify (required, "
@@ -483,6 +489,8 @@ params_load_numbers(struct params_ctx *x)
 	s->max_sessions_per_ip = params_uint(c, "max_sessions_per_ip");
 	s->max_errors = params_uint(c, "max_errors");
 	s->workers = params_uint(c, "workers");
+	s->nh_cache = params_uint(c, "next_hop_cache");
+	s->nh_cache_ms = params_uint(c, "next_hop_cache_time");
 	s->shutdown_timeout_ms = params_uint(c, "shutdown_timeout");
 	s->run_as = config_str(c, "run_as");
 	s->bare_lf = strcmp(config_str(c, "bare_newline"), "normalize") == 0 ?

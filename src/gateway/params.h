@@ -46,6 +46,7 @@ struct settings {
 	unsigned max_sessions, max_sessions_per_ip;
 	unsigned max_errors;
 	unsigned workers;		/* 0 = one per core */
+	unsigned nh_cache, nh_cache_ms;	/* idle next-hop connections kept */
 	unsigned shutdown_timeout_ms;	/* SIGTERM: time for transactions */
 	const char *run_as;		/* "" = keep the user we started as */
 	enum bare_lf_policy bare_lf;

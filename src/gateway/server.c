@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
 #include "gateway/users.h"
@@ -229,7 +230,8 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct users *users)
 		w->users = users;
 		w->relay.local_domains = sv->st->local_domains;
 		if ((w->base = event_base_new()) == NULL ||
-		    server_bind(sv, i) < 0)
+		    (w->pool = nh_pool_new(w->base, sv->st->nh_cache,
+		    sv->st->nh_cache_ms)) == NULL || server_bind(sv, i) < 0)
 			return -1;
 	}
 	return 0;
@@ -275,6 +277,8 @@ server_drain(evutil_socket_t fd, short what, void *arg)
 	}
 	for (struct session *s = w->live; s != NULL; s = session_next(s))
 		session_drain(s);
+	nh_pool_free(w->pool);		/* QUIT to the kept connections */
+	w->pool = NULL;
 	w->drain_deadline_ms = server_now_ms() + w->st->shutdown_timeout_ms;
 	w->drain_ev = evtimer_new(w->base, server_drain_tick, w);
 	if (w->drain_ev == NULL)
@@ -303,6 +307,7 @@ server_free(struct server *sv)
 	for (unsigned i = 0; sv->w && i < sv->nw; i++) {
 		if (sv->w[i].drain_ev)
 			event_free(sv->w[i].drain_ev);
+		nh_pool_free(sv->w[i].pool);
 		if (sv->w[i].base)
 			event_base_free(sv->w[i].base);
 	}

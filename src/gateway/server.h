@@ -15,6 +15,7 @@
 
 struct event_base;
 struct users;
+struct nh_pool;
 
 struct worker {
 	int index;
@@ -22,6 +23,7 @@ struct worker {
 	const struct settings *st;
 	SSL_CTX *ssl;			/* shared, reference counted by OpenSSL */
 	struct users *users;		/* shared, read-only */
+	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */
 	struct session *live;		/* this worker's sessions (a list) */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/nh_pool.h"
 #include "gateway/session_int.h"
 #include "util/log.h"
 #include "util/netaddr.h"
@@ -24,6 +25,7 @@ static void session_read_cb(struct bufferevent *bev, void *arg);
 static void session_write_cb(struct bufferevent *bev, void *arg);
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 static void session_pump_loop(struct session *s);
+static void session_linger_cb(evutil_socket_t fd, short what, void *arg);
 
 void
 session_make_id(char *out)
@@ -65,7 +67,10 @@ session_free(struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	s->w->nlive--;
-	nh_conn_free(s->nh);
+	if (s->nh_tx || s->w->pool == NULL)
+		nh_conn_free(s->nh);	/* the next hop holds a transaction */
+	else
+		nh_pool_put(s->w->pool, &s->ls->next_hop, s->nh);
 	smtpd_auth_forget(s);
 	if (s->greet_ev)
 		event_free(s->greet_ev);
@@ -86,8 +91,10 @@ smtpd_reply_raw(struct session *s, const char *text)
 
 	evbuffer_add(out, text, strlen(text));
 	/* a client that pipelines without reading its replies waits */
-	if (evbuffer_get_length(out) > OUTPUT_HIGH)
+	if (evbuffer_get_length(out) > OUTPUT_HIGH && !s->read_paused) {
 		bufferevent_disable(s->bev, EV_READ);
+		s->read_paused = 1;
+	}
 }
 
 /* Every reply carries an enhanced status code (RFC 2034 §3). */
@@ -217,6 +224,27 @@ session_one_line(struct session *s, char *line, size_t len)
 	sodium_memzero(line, len);	/* it may have held AUTH data */
 }
 
+/* After EOF: is there still something to answer? */
+static int
+session_has_work(struct session *s)
+{
+	return s->state == S_WAIT ||
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0;
+}
+
+/* The client is gone (EOF) and everything it sent is answered: close once
+ * the replies are written, from the event loop, never inside the pump. */
+static void
+session_end_later(struct session *s)
+{
+	s->state = S_CLOSING;
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	if (s->linger_ev == NULL)
+		s->linger_ev = evtimer_new(s->w->base, session_linger_cb, s);
+	if (s->linger_ev != NULL)
+		event_active(s->linger_ev, EV_TIMEOUT, 0);
+}
+
 /* Handle buffered input until a reply must wait or input runs out.  Never
  * re-entered: a reply given from inside (a next hop answering at once)
  * only changes the state, and this loop goes on. */
@@ -251,8 +279,11 @@ session_pump_loop(struct session *s)
 		if (s->state != S_CMD && s->state != S_AUTH)
 			return;
 		len = session_getline(s, line);
-		if (len == -1)
+		if (len == -1) {
+			if (s->eof)
+				session_end_later(s);
 			return;
+		}
 		if (len >= 0)
 			session_one_line(s, line, (size_t)len);
 	}
@@ -263,10 +294,11 @@ smtpd_resume(struct session *s)
 {
 	if (s->state == S_WAIT)
 		s->state = S_CMD;
-	if (s->state == S_CMD || s->state == S_AUTH || s->state == S_DATA) {
-		bufferevent_enable(s->bev, EV_READ);
+	/* reading stays on while a reply waits for the next hop: turning it
+	 * off and on costs two epoll_ctl calls per command; what arrives
+	 * meanwhile waits in the input buffer (bounded by INPUT_HIGH) */
+	if (s->state == S_CMD || s->state == S_AUTH || s->state == S_DATA)
 		session_pump(s);
-	}
 }
 
 struct session *
@@ -338,8 +370,10 @@ session_write_cb(struct bufferevent *bev, void *arg)
 			session_free(s);
 		return;
 	}
-	if (s->state != S_WAIT && s->state != S_GREET)
+	if (s->read_paused && !s->eof) {
+		s->read_paused = 0;
 		bufferevent_enable(bev, EV_READ);
+	}
 }
 
 static void
@@ -369,6 +403,13 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		smtpd_log_error(s, NULL, 421, "4.4.2", "timeout");
 		smtpd_close(s, 421, "4.4.2", "Error: timeout exceeded");
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    s->state != S_DATA && s->state != S_CLOSING && session_has_work(s)) {
+		/* half-closed after pipelining: answer what is complete */
+		s->eof = 1;
+		bufferevent_disable(s->bev, EV_READ);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR)

@@ -71,6 +71,8 @@ struct session {
 	int auth_step;		/* AUTH LOGIN: 1 = want user, 2 = want pass */
 	int skip_line;		/* dropping the rest of an over-long line */
 	int linger;		/* S_CLOSING: steps waited for the flush */
+	int read_paused;	/* reading off: too many replies unread */
+	int eof;		/* the client half-closed; finish, then close */
 	int in_pump;		/* session_pump is on the stack */
 	int more_input;		/* input follows the command being handled */
 	char auth_mech[8];
@@ -82,6 +84,7 @@ struct session {
 	struct rcpt *rcpts;
 	unsigned nrcpts, rcpts_cap;
 	int nh_tx;		/* the next hop has a transaction open */
+	int nh_reused;		/* nh came from the pool, not yet proven */
 	struct auth_job *auth_job;	/* AUTH check running in the pool */
 	char auth_name[256];	/* AUTH LOGIN: the user name, until checked */
 	struct data_reader dr;

@@ -93,7 +93,6 @@ auth_check(struct session *s, const char *name, size_t nlen, const char *pass,
 	j->users = s->w->users;
 	s->auth_job = j;
 	s->state = S_WAIT;
-	bufferevent_disable(s->bev, EV_READ);
 	if (jobq_submit(s->w->base, auth_job_work, auth_job_done, j) < 0) {
 		j->ok = 0;
 		auth_job_done(j);

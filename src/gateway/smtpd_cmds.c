@@ -122,7 +122,6 @@ cmd_rset(struct session *s, struct smtp_cmd *cmd)
 		return;
 	}
 	s->state = S_WAIT;
-	bufferevent_disable(s->bev, EV_READ);
 	nh_rset(s->nh, rset_done, s);
 }
 

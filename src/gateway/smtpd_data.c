@@ -308,6 +308,5 @@ smtpd_data_end(struct session *s)
 		return;
 	}
 	s->state = S_WAIT;
-	bufferevent_disable(s->bev, EV_READ);
 	nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
 }

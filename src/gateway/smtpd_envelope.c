@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/relay.h"
+#include "gateway/nh_pool.h"
 #include "gateway/session_int.h"
 #include "util/log.h"
 
@@ -54,7 +55,6 @@ static void
 envelope_wait(struct session *s)
 {
 	s->state = S_WAIT;
-	bufferevent_disable(s->bev, EV_READ);
 }
 
 /* The next hop failed while opening or resetting: answer 4xx, start anew. */
@@ -74,11 +74,22 @@ envelope_nh_failed(struct session *s, const struct smtp_reply *r)
 	smtpd_resume(s);
 }
 
+static void mail_start(struct session *s);
+
 static void
 mail_done(void *arg, const struct smtp_reply *r, int n)
 {
 	struct session *s = arg;
 
+	if (s->nh_reused && r->code / 100 == 4 && !nh_is_open(s->nh)) {
+		/* a kept connection the next hop had closed: use a new one */
+		nh_conn_free(s->nh);
+		s->nh = NULL;
+		s->nh_reused = 0;
+		mail_start(s);
+		return;
+	}
+	s->nh_reused = 0;
 	smtpd_relay_reply(s, r, "2.1.0");
 	smtpd_log_answer(s, "mail", "from", s->pending_path, r->code,
 	    r->enh, NULL);
@@ -130,8 +141,6 @@ mail_send(struct session *s)
 	nh_mail(s->nh, s->pending_path, s->pending_params, mail_done, s);
 }
 
-static void mail_start(struct session *s);
-
 /* A next hop that cannot RSET (it went away while idle, say) is replaced
  * by a fresh connection: nh_tx is 0 then, so this cannot loop. */
 static void
@@ -168,6 +177,9 @@ mail_start(struct session *s)
 	const struct settings *st = s->w->st;
 
 	envelope_wait(s);
+	if (s->nh == NULL && s->w->pool != NULL &&
+	    (s->nh = nh_pool_get(s->w->pool, &s->ls->next_hop, s->id)) != NULL)
+		s->nh_reused = 1;
 	if (s->nh == NULL)
 		s->nh = nh_conn_new(s->w->base, &s->ls->next_hop, &st->nh_tls,
 		    &st->nh_timeouts, s->id);

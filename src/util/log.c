@@ -13,6 +13,7 @@
 
 static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_min = LOG_LVL_INFO;
+static int log_pid;	/* looked up once: jaga does not fork */
 
 void
 log_setup(enum log_target target, enum log_level min_level)
@@ -101,12 +102,14 @@ emit_stderr(const char *line, size_t len)
 	struct tm tm;
 	int n;
 
+	if (log_pid == 0)
+		log_pid = (int)getpid();
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = snprintf(out, sizeof out,
 	    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ jaga[%d]: %.*s\n",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), (int)getpid(),
+	    tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), log_pid,
 	    (int)len, line);
 	if (n > (int)sizeof out)
 		n = (int)sizeof out;

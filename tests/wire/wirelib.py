@@ -841,19 +841,20 @@ class FakeNextHop:
                             self.transactions.append(txn)
                         self._stop.wait(120)
                         return
+                    # record before answering: the answer reaches the test
+                    # through jaga, and the test may look at once
                     if self.lmtp:
-                        for r in rcpts:
-                            rep = self.lmtp_rcpt_end(r)
-                            if rep.startswith("2"):
-                                txn["accepted"].append(r)
-                            out(rep)
+                        reps = [self.lmtp_rcpt_end(r) for r in rcpts]
+                        txn["accepted"] = [r for r, rep in zip(rcpts, reps) if rep.startswith("2")]
                     else:
                         rep = self.end_reply(txn) if callable(self.end_reply) else self.end_reply
+                        reps = [rep]
                         if rep.startswith("2"):
                             txn["accepted"] = list(rcpts)
-                        out(rep)
                     with self._lock:
                         self.transactions.append(txn)
+                    for rep in reps:
+                        out(rep)
                     mail, rcpts = None, []
                 elif verb == "RSET":
                     mail, rcpts = None, []
@@ -894,6 +895,17 @@ class FakeNextHop:
     def accepted(self):
         with self._lock:
             return [t for t in self.transactions if t["accepted"]]
+
+    def drop_connections(self):
+        """Close every connection from the server side, as a next hop does
+        with connections that stayed idle too long."""
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self):
         self._stop.set()
