@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "gateway/bevio.h"
 #include "gateway/nh_impl.h"
 #include "util/log.h"
 
@@ -208,9 +209,15 @@ static void
 nh_smtp_send(struct nh_smtp *s, const char *line, size_t len,
     enum nh_smtp_state st)
 {
+	int rc;
+
 	smtp_reply_init(&s->reply);
 	nh_smtp_enter(s, st);
-	if (bufferevent_write(s->bev, line, len) < 0)
+	/* a filter (TLS) has an underlying bufferevent; a plain one does not */
+	rc = bufferevent_get_underlying(s->bev) == NULL ?
+	    bevio_write_plain(s->bev, line, len) :
+	    bufferevent_write(s->bev, line, len);
+	if (rc < 0)
 		nh_smtp_fail(s, "lost (write failed)");
 }
 

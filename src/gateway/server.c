@@ -291,8 +291,11 @@ static void *
 server_thread(void *arg)
 {
 	struct worker *w = arg;
+	int batched = log_thread_attach(w->base) == 0;
 
 	event_base_dispatch(w->base);
+	if (batched)
+		log_thread_detach();
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/bevio.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session_int.h"
 #include "util/log.h"
@@ -26,6 +27,7 @@ static void session_write_cb(struct bufferevent *bev, void *arg);
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 static void session_pump_loop(struct session *s);
 static void session_linger_cb(evutil_socket_t fd, short what, void *arg);
+static void session_end_later(struct session *s);
 
 void
 session_make_id(char *out)
@@ -89,7 +91,11 @@ smtpd_reply_raw(struct session *s, const char *text)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 
-	evbuffer_add(out, text, strlen(text));
+	if (s->ls->role != ROLE_SUBMISSIONS &&
+	    bufferevent_get_underlying(s->bev) == NULL)
+		bevio_write_plain(s->bev, text, strlen(text));
+	else
+		evbuffer_add(out, text, strlen(text));
 	/* a client that pipelines without reading its replies waits */
 	if (evbuffer_get_length(out) > OUTPUT_HIGH && !s->read_paused) {
 		bufferevent_disable(s->bev, EV_READ);
@@ -136,8 +142,9 @@ smtpd_close(struct session *s, int code, const char *enh, const char *reason)
 	smtpd_reply(s, code, enh, "%s %s", s->w->st->hostname, reason);
 	s->state = S_CLOSING;
 	bufferevent_disable(s->bev, EV_READ);
-	/* the write callback frees the session once the reply is out */
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	/* freed from the event loop once the reply is out (it may have
+	 * gone straight to the socket: no write callback then) */
+	session_end_later(s);
 }
 
 void

@@ -1,8 +1,10 @@
 /* log.c - one key=value line per event. */
 #include "util/log.h"
 
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <syslog.h>
@@ -14,6 +16,74 @@
 static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_min = LOG_LVL_INFO;
 static int log_pid;	/* looked up once: jaga does not fork */
+
+#define LOG_BATCH_MAX (64 * 1024)
+static __thread struct buf *log_batch;	/* worker threads only */
+static __thread struct event *log_flush_ev;
+static __thread int log_flush_armed;
+
+static void
+log_write(const char *p, size_t len)
+{
+	if (write(STDERR_FILENO, p, len) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+static void
+log_flush(evutil_socket_t fd, short what, void *arg)
+{
+	log_flush_armed = 0;
+	if (log_batch != NULL && log_batch->len > 0) {
+		log_write(log_batch->data, log_batch->len);
+		buf_reset(log_batch);
+	}
+}
+
+int
+log_thread_attach(struct event_base *base)
+{
+	log_batch = malloc(sizeof *log_batch);
+	log_flush_ev = event_new(base, -1, 0, log_flush, NULL);
+	if (log_batch == NULL || log_flush_ev == NULL) {
+		log_thread_detach();
+		return -1;
+	}
+	buf_init(log_batch, LOG_BATCH_MAX);
+	return 0;
+}
+
+void
+log_thread_detach(void)
+{
+	log_flush(-1, 0, NULL);
+	if (log_flush_ev)
+		event_free(log_flush_ev);
+	if (log_batch)
+		buf_done(log_batch);
+	free(log_batch);
+	log_batch = NULL;
+	log_flush_ev = NULL;
+}
+
+/* Batch the line when this thread has a batch, else write it now. */
+static void
+log_out(const char *line, size_t len)
+{
+	if (log_batch == NULL) {
+		log_write(line, len);
+		return;
+	}
+	if (buf_append(log_batch, line, len) < 0) {
+		log_flush(-1, 0, NULL);
+		if (buf_append(log_batch, line, len) < 0)
+			log_write(line, len);
+	}
+	if (!log_flush_armed) {
+		log_flush_armed = 1;
+		event_active(log_flush_ev, EV_TIMEOUT, 0);
+	}
+}
 
 void
 log_setup(enum log_target target, enum log_level min_level)
@@ -93,7 +163,8 @@ logline_int(struct logline *l, const char *key, long long val)
 
 static const int syslog_prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
 
-/* One write(2) per line keeps lines from several threads whole. */
+/* One write(2) per line (or per batch of whole lines) keeps lines from
+ * several threads whole. */
 static void
 emit_stderr(const char *line, size_t len)
 {
@@ -113,9 +184,7 @@ emit_stderr(const char *line, size_t len)
 	    (int)len, line);
 	if (n > (int)sizeof out)
 		n = (int)sizeof out;
-	if (write(STDERR_FILENO, out, (size_t)n) < 0) {
-		/* nowhere left to report it */
-	}
+	log_out(out, (size_t)n);
 }
 
 void

@@ -20,6 +20,14 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR };
 /* Choose where lines go; the default is stderr at level info. */
 void log_setup(enum log_target target, enum log_level min_level);
 
+struct event_base;
+/* Worker threads: collect this thread's stderr lines and write them with
+ * one write(2) after the callbacks of the current loop pass (call it in the
+ * thread that runs base).  A crash loses at most one pass of lines (and
+ * never more than 64 KiB).  log_thread_detach flushes. */
+int log_thread_attach(struct event_base *base);
+void log_thread_detach(void);
+
 struct logline {
 	struct buf b;
 	enum log_level level;
