@@ -28,7 +28,7 @@ check:
 
 bench: build
 	@scripts/deps.sh bench
-	@bench/run.sh
+	@bench/run.sh --write
 
 fuzz:
 	@scripts/fuzz.sh

@@ -6,8 +6,7 @@
 #   postfix  smtp-source -> private Postfix -> smtp-sink   (what a user would pick instead)
 #   jaga     smtp-source -> jaga serve -> smtp-sink        (before-queue proxy)
 #   tcprelay smtp-source -> tcp_relay -> smtp-sink         (reference: a proxy that copies
-#            bytes and understands nothing; what any one-next-hop-connection-per-session
-#            proxy, jaga included, can at best reach on this machine)
+#            bytes and understands nothing and opens one next-hop connection per session)
 # messages/s at several concurrencies (median of BENCH_REPS runs, configurations
 # alternated), and the memory of jaga and Postfix holding BENCH_IDLE idle sessions.
 #

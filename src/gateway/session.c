@@ -108,7 +108,9 @@ void
 smtpd_reply(struct session *s, int code, const char *enh, const char *fmt,
     ...)
 {
-	char text[SMTP_REPLYLINE_MAX], line[SMTP_REPLYLINE_MAX + 32];
+	/* RFC 5321 §4.5.3.1.5: 512 octets with CRLF; code, enhanced code
+	 * (at most 15) and spaces take up to 21 of them */
+	char text[SMTP_REPLYLINE_MAX - 24], line[SMTP_REPLYLINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);

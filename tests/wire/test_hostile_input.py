@@ -249,6 +249,27 @@ def test_command_timeout(jaga_factory, sink):
     check_serves(j, sink)
 
 
+def test_data_timeout_mid_message_delivers_nothing(jaga_factory, fake_hop, sink):
+    """RFC 5321 §4.5.3.2: a client that stalls inside DATA is cut off after
+    data_timeout, and the half message goes nowhere."""
+    hop = fake_hop()
+    j = jaga_factory(next_hop=hop.url,
+                     opts={"data_timeout": "1s", "command_timeout": "30s"})
+    with open_session(j) as c:
+        assert c.cmd("MAIL FROM:<alice@sender.test>").code == 250
+        assert c.cmd("RCPT TO:<bob@local.test>").code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"Subject: stalled\r\n\r\nhalf a message")
+        t0 = time.monotonic()
+        c.sock.settimeout(30)
+        r = c.reply()
+        assert (r.code, r.enh) == (421, "4.4.2"), r
+        assert time.monotonic() - t0 < 20, "data_timeout, not command_timeout"
+        assert c.is_closed()
+    assert hop.accepted() == [], "a stalled message must not be delivered"
+    assert j.wait_log(re.compile(r" smtp error code=421 enh=4.4.2 reason=timeout"))
+
+
 def test_talking_before_greeting(jaga_factory, sink):
     j = jaga_factory(opts={"greet_pause": "500ms"})
     c = SmtpClient(*j.addr())
