@@ -394,7 +394,8 @@ test_jaga_table(void)
 		"next_hop_greeting_timeout", "next_hop_command_timeout",
 		"next_hop_data_init_timeout", "next_hop_data_block_timeout",
 		"next_hop_data_done_timeout", "next_hop_tls",
-		"next_hop_tls_ca_file", "log", "log_level", "shutdown_timeout", "run_as", NULL,
+		"next_hop_tls_ca_file", "log", "log_level", "shutdown_timeout", "run_as", "next_hop_cache",
+		"next_hop_cache_time", NULL,
 	};
 	size_t i, j;
 
