@@ -3,9 +3,10 @@
 # when some are missing (idempotent; apt-get update runs at most once).
 set -eu
 
-build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev"
+build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
+       libsqlite3-dev libcrypt-dev"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
-      iproute2 util-linux openssl procps"
+      iproute2 util-linux openssl procps whois"
 bench="$test hyperfine"
 
 case "${1:-build}" in
