@@ -7,12 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli_config.h"
 #include "cli/cmd.h"
 #include "gateway/params.h"
 #include "gateway/server.h"
 #include "util/log.h"
 
-#define DEFAULT_CONFIG "/etc/jaga/jaga.conf"
+#define DEFAULT_CONFIG JAGA_CONFIG_PATH
 
 static const char serve_usage[] =
 "usage: jaga serve [-c FILE] [-o name=value]... [--listen ROLE=ADDR:PORT]...\n"
@@ -67,40 +68,13 @@ serve_args(int argc, char **argv, struct serve_opts *o)
 	return -1;
 }
 
-/* -o values are NUL-separated in overrides. */
-static int
-serve_overrides(struct config *cfg, const struct serve_opts *o,
-    struct buf *errs)
-{
-	int bad = 0;
-
-	for (size_t off = 0; off < o->overrides.len;) {
-		const char *kv = o->overrides.data + off;
-		const char *eq = strchr(kv, '=');
-		char name[128];
-
-		off += strlen(kv) + 1;
-		if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof name) {
-			buf_printf(errs, "-o %s: expected name=value\n", kv);
-			bad++;
-			continue;
-		}
-		snprintf(name, sizeof name, "%.*s", (int)(eq - kv), kv);
-		bad += config_set(cfg, name, eq + 1, "-o", errs) < 0;
-	}
-	return bad;
-}
-
 static int
 serve_configure(struct config *cfg, const struct serve_opts *o,
     struct buf *errs)
 {
-	const char *file = o->file;
 	int bad = 0;
 
-	if (file == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		file = DEFAULT_CONFIG;
-	if (file && config_load_file(cfg, file, errs) != 0)
+	if (cli_config_file(cfg, o->file, errs) != 0)
 		return 1;
 	if (o->listen.len)
 		bad += config_set(cfg, "listen", o->listen.data, "--listen", errs) < 0;
@@ -110,7 +84,7 @@ serve_configure(struct config *cfg, const struct serve_opts *o,
 	if (o->next_hop)
 		bad += config_set(cfg, "next_hop", o->next_hop, "--next-hop",
 		    errs) < 0;
-	return bad + serve_overrides(cfg, o, errs);
+	return bad + cli_config_overrides(cfg, &o->overrides, errs);
 }
 
 static int

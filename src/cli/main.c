@@ -12,7 +12,7 @@ static const struct {
 } commands[] = {
 	{ "serve", cmd_serve, "run the gateway daemon" },
 	{ "config", cmd_config, "check a configuration, print parameters" },
-	{ "user", cmd_user, "manage AUTH users (hash a password)" },
+	{ "user", cmd_user, "manage AUTH identities (add, list, revoke, import)" },
 };
 
 static int

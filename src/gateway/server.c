@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/store.h"
+#include "gateway/authdb.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -210,7 +212,7 @@ fail:
 }
 
 static int
-server_workers(struct server *sv, SSL_CTX *ssl, struct users *users)
+server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -227,7 +229,7 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct users *users)
 		w->index = (int)i;
 		w->st = sv->st;
 		w->ssl = ssl;
-		w->users = users;
+		w->authdb = adb;
 		w->relay.local_domains = sv->st->local_domains;
 		if ((w->base = event_base_new()) == NULL ||
 		    (w->pool = nh_pool_new(w->base, sv->st->nh_cache,
@@ -395,11 +397,41 @@ server_drop_root(const struct settings *st)
 	return 0;
 }
 
+/* The identity store under state_dir, with user_table behind it. */
+static struct authdb *
+server_authdb(const struct settings *st, struct users **users, char *err,
+    size_t errlen)
+{
+	char path[4096];
+
+	if ((*users = users_load(st->user_table, err, errlen)) == NULL)
+		return NULL;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", st->state_dir,
+	    STORE_FILE) >= sizeof path) {
+		snprintf(err, errlen, "state_dir: path too long");
+		return NULL;
+	}
+	return authdb_new(path, *users, err, errlen);
+}
+
+/* After dropping root, so a new jaga.db belongs to run_as. */
+static int
+server_store_ready(struct authdb *adb)
+{
+	char err[512];
+
+	if (authdb_prepare(adb, err, sizeof err) == 0)
+		return 0;
+	log_msg(LOG_LVL_ERR, "store", "%s", err);
+	return -1;
+}
+
 int
 server_run(const struct settings *st)
 {
 	struct server sv = { .st = st };
 	struct users *users = NULL;
+	struct authdb *adb = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -411,14 +443,14 @@ server_run(const struct settings *st)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if ((users = users_load(st->user_table, err, sizeof err)) == NULL ||
+	if ((adb = server_authdb(st, &users, err, sizeof err)) == NULL ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
 	} else {
-		if (server_workers(&sv, ssl, users) == 0 &&
-		    server_drop_root(st) == 0) {
+		if (server_workers(&sv, ssl, adb) == 0 &&
+		    server_drop_root(st) == 0 && server_store_ready(adb) == 0) {
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -426,6 +458,7 @@ server_run(const struct settings *st)
 	}
 	server_free(&sv);
 	SSL_CTX_free(ssl);
+	authdb_free(adb);
 	users_free(users);
 	return r;
 }

@@ -15,6 +15,7 @@
 
 struct event_base;
 struct users;
+struct authdb;
 struct nh_pool;
 
 struct worker {
@@ -22,7 +23,7 @@ struct worker {
 	struct event_base *base;
 	const struct settings *st;
 	SSL_CTX *ssl;			/* shared, reference counted by OpenSSL */
-	struct users *users;		/* shared, read-only */
+	struct authdb *authdb;		/* shared, thread-safe */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "gateway/session_int.h"
-#include "gateway/users.h"
+#include "gateway/authdb.h"
 #include "util/jobq.h"
 #include "util/log.h"
 
@@ -20,11 +20,11 @@
 
 struct auth_job {
 	struct session *s;	/* NULL once the session is gone */
-	const struct users *users;
+	struct authdb *authdb;
 	char name[AUTH_NAME_MAX + 1];
 	char *pass;		/* sodium_malloc'd, wiped by sodium_free */
 	size_t passlen;
-	int ok;
+	enum authdb_result res;
 };
 
 static void
@@ -45,7 +45,31 @@ auth_job_work(void *arg)
 {
 	struct auth_job *j = arg;
 
-	j->ok = users_verify(j->users, j->name, j->pass, j->passlen);
+	j->res = authdb_verify(j->authdb, j->name, j->pass, j->passlen);
+}
+
+/* The reply for a refused AUTH: revoked and expired identities are told
+ * why (only after the right password), a store failure is temporary. */
+static void
+auth_refuse(struct session *s, const char *user, enum authdb_result res)
+{
+	static const struct {
+		const char *result, *enh, *text;
+		int code;
+	} r[] = {
+		[AUTHDB_FAIL] = { "fail", "5.7.8",
+		    "Error: authentication failed", 535 },
+		[AUTHDB_REVOKED] = { "revoked", "5.7.8", "Error: authentication "
+		    "failed: this credential has been revoked", 535 },
+		[AUTHDB_EXPIRED] = { "expired", "5.7.8", "Error: authentication "
+		    "failed: this credential has expired", 535 },
+		[AUTHDB_TEMPFAIL] = { "tempfail", "4.7.0", "Error: temporary "
+		    "authentication failure", 454 },
+	};
+
+	auth_log(s, user, r[res].result, r[res].code);
+	s->state = S_CMD;
+	smtpd_client_error(s, r[res].code, r[res].enh, r[res].text);
 }
 
 static void
@@ -57,15 +81,12 @@ auth_job_done(void *arg)
 	sodium_free(j->pass);
 	if (s != NULL) {
 		s->auth_job = NULL;
-		if (j->ok) {
+		if (j->res == AUTHDB_OK) {
 			snprintf(s->auth_user, sizeof s->auth_user, "%s", j->name);
 			auth_log(s, j->name, "ok", 235);
 			smtpd_reply(s, 235, "2.7.0", "Authentication successful");
 		} else {
-			auth_log(s, j->name, "fail", 535);
-			s->state = S_CMD;
-			smtpd_client_error(s, 535, "5.7.8",
-			    "Error: authentication failed");
+			auth_refuse(s, j->name, j->res);
 		}
 		smtpd_resume(s);
 	}
@@ -90,11 +111,11 @@ auth_check(struct session *s, const char *name, size_t nlen, const char *pass,
 	memcpy(j->pass, pass, plen);
 	j->passlen = plen;
 	j->s = s;
-	j->users = s->w->users;
+	j->authdb = s->w->authdb;
 	s->auth_job = j;
 	s->state = S_WAIT;
 	if (jobq_submit(s->w->base, auth_job_work, auth_job_done, j) < 0) {
-		j->ok = 0;
+		j->res = AUTHDB_TEMPFAIL;
 		auth_job_done(j);
 	}
 }

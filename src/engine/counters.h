@@ -1,0 +1,82 @@
+/* counters.h - counter backends for the limits engine (limits.h).
+ *
+ * A backend does one thing: one atomic check-and-count of a request.  The
+ * limits engine has already aligned every window and made the recipient
+ * domains distinct and lowercase; the backend only reads the current counts,
+ * decides, and writes, all in one atomic step (a mutex, one SQLite
+ * BEGIN IMMEDIATE transaction, one Redis Lua script).  A Redis backend maps a
+ * request to one EVALSHA: KEYS = the counter keys, ARGV = window starts,
+ * limits, amounts and domains; the script returns the refused item or 0.
+ */
+#ifndef JAGA_ENGINE_COUNTERS_H
+#define JAGA_ENGINE_COUNTERS_H
+
+#include "engine/limits.h"
+
+struct counter_item {
+	enum limits_thing thing;
+	uint32_t window_len;		/* seconds */
+	int64_t window_start;		/* a multiple of window_len */
+	uint32_t limit;
+	uint32_t add;			/* messages, rcpts; domains: ignored, the
+					 * backend counts the domains it has not seen */
+};
+
+struct counter_request {
+	const char *key;		/* NUL-terminated, < LIMITS_KEY_MAX */
+	int64_t now;
+	size_t nitems;
+	struct counter_item item[LIMITS_RULES_MAX];
+	const char *const *domains;	/* distinct, lowercase */
+	size_t ndomains;		/* <= LIMITS_DOMAINS_MAX */
+};
+
+struct counter_result {
+	int refused;			/* 1: item[index] would go over; nothing counted */
+	size_t index;
+	uint32_t count;			/* item[index]'s count before the request */
+};
+
+struct counter_backend;
+
+struct counter_backend_ops {
+	const char *name;
+	/* The atomic check-and-count.  Returns 0 (see *res) or LIMITS_E*. */
+	int (*check_and_count)(struct counter_backend *b,
+	    const struct counter_request *req, struct counter_result *res);
+	void (*free)(struct counter_backend *b);
+};
+
+struct counter_backend {
+	const struct counter_backend_ops *ops;
+};
+
+/* Free any backend; takes NULL.  No thread may use b any more. */
+void counter_backend_free(struct counter_backend *b);
+
+/* In memory: a mutex-protected hash table for tests and one process.
+ * At most max_keys keys are tracked (>= 1); a key is forgotten when all its
+ * windows are over.  When max_keys live keys are tracked, a request for a
+ * new key returns LIMITS_EFULL (known keys still count): limits are never
+ * silently lost by eviction.  Memory: about 120 bytes per key with four
+ * windows, plus 8 bytes of buckets per key of max_keys.  NULL on ENOMEM. */
+struct counter_backend *counters_mem_new(size_t max_keys);
+/* Live keys now (for tests and the benchmark). */
+size_t counters_mem_keys(struct counter_backend *b);
+
+/* SQLite at path (created if missing; WAL, synchronous=NORMAL, busy_timeout
+ * 5 s).  Safe for any number of threads: each thread gets its own
+ * connection, opened on its first call and closed at thread exit or by
+ * counter_backend_free (at most COUNTERS_SQLITE_THREADS at once; more get
+ * LIMITS_EBACKEND).  Every check-and-count is one BEGIN IMMEDIATE transaction,
+ * so limits are exact across threads and processes sharing the file; every
+ * COUNTERS_SQLITE_PRUNE_EVERY calls per connection the same transaction
+ * deletes rows whose window is over.  Do not carry b across fork(): open it
+ * in the child.  Returns NULL (message in err) when the file cannot be
+ * opened or its tables created. */
+#define COUNTERS_SQLITE_THREADS		256
+#define COUNTERS_SQLITE_PRUNE_EVERY	1000
+struct counter_backend *counters_sqlite_new(const char *path, char *err,
+    size_t errlen);
+
+#endif
