@@ -4,7 +4,7 @@
 set -eu
 
 build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
-       libsqlite3-dev libcrypt-dev"
+       libsqlite3-dev libcrypt-dev libgmime-3.0-dev"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
       iproute2 util-linux openssl procps whois"
 bench="$test hyperfine"

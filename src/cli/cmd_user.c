@@ -478,6 +478,21 @@ user_show_text(const struct identity *id)
 
 /* ---- the verbs ---- */
 
+/* Sender enforcement (issue 3 §2, gateway/authdb.h): without lists an
+ * identity whose name is an address sends only as itself; any other name
+ * may send as anyone, which the administrator should hear about. */
+static void
+user_warn_unrestricted(const struct identity *id)
+{
+	const char *at = strrchr(id->name, '@');
+
+	if (id->senders[0] || id->from_addrs[0] ||
+	    (at != NULL && at != id->name && strchr(at, '.') != NULL))
+		return;
+	fprintf(stderr, "jaga user add: warning: %s may send as any address; "
+	    "restrict it with --sender and --from\n", id->name);
+}
+
 static int
 user_add(struct store *st, struct identity *id, int argc, char **argv)
 {
@@ -505,6 +520,8 @@ user_add(struct store *st, struct identity *id, int argc, char **argv)
 			fprintf(stderr, "jaga user add: %s\n", err);
 		else
 			user_print_password(id->name, pass);
+		if (r == 0)
+			user_warn_unrestricted(id);
 		r = r != 0;
 	}
 	sodium_free(pass);
@@ -732,8 +749,9 @@ static const struct user_verb user_verbs[] = {
 	    "...\nCreate an account (or with --app an application "
 	    "credential).  A strong\npassword is generated and printed once, "
 	    "or read from standard input with\n--password-stdin.  --sender "
-	    "and --from allow envelope and header senders\n(repeatable; none "
-	    "= any), --network client networks, --limit a spec such as\n"
+	    "and --from allow envelope and header senders\n(repeatable; none: "
+	    "the name if it is an address, else any),\n--network client "
+	    "networks, --limit a spec such as\n"
 	    "\"messages=30/1m,300/1h; rcpts=500/1h\", --expires a lifetime in "
 	    "days.\n" },
 	{ "list", user_list, UO_JSON, 0, " [--json] [-c FILE] [-o name=value]"

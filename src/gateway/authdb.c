@@ -118,9 +118,33 @@ authdb_usable(const struct identity *id)
 	return AUTHDB_OK;
 }
 
+/* Fill *out by the rule in authdb.h; id is NULL for a user_table user. */
+static void
+authdb_senders_fill(struct authdb_senders *out, const char *name,
+    const struct identity *id)
+{
+	const char *snd = id ? id->senders : "", *frm = id ? id->from_addrs : "";
+	const char *at = strrchr(name, '@');
+	int is_addr = at != NULL && at != name && strchr(at, '.') != NULL;
+
+	if (!snd[0] && !frm[0] && is_addr)
+		snd = frm = name;	/* an address may send as itself */
+	snprintf(out->senders, sizeof out->senders, "%s", snd[0] ? snd : frm);
+	snprintf(out->from_addrs, sizeof out->from_addrs, "%s",
+	    frm[0] ? frm : snd);
+	out->restricted = out->senders[0] != '\0';
+}
+
 enum authdb_result
 authdb_verify(struct authdb *a, const char *name, const char *pass,
     size_t passlen)
+{
+	return authdb_check(a, name, pass, passlen, NULL);
+}
+
+enum authdb_result
+authdb_check(struct authdb *a, const char *name, const char *pass,
+    size_t passlen, struct authdb_senders *out)
 {
 	struct identity *id = malloc(sizeof *id);
 	enum authdb_result res = AUTHDB_TEMPFAIL;
@@ -135,6 +159,8 @@ authdb_verify(struct authdb *a, const char *name, const char *pass,
 	else if (r == STORE_NOTFOUND)	/* users_verify spends the time */
 		res = users_verify(a->users, name, pass, passlen) ?
 		    AUTHDB_OK : AUTHDB_FAIL;
+	if (res == AUTHDB_OK && out != NULL)
+		authdb_senders_fill(out, name, r == 0 ? id : NULL);
 	sodium_memzero(id, sizeof *id);
 	free(id);
 	return res;

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "engine/store.h"
+
 struct users;
 struct authdb;
 
@@ -20,6 +22,16 @@ enum authdb_result {
 	AUTHDB_REVOKED,		/* right password, identity revoked */
 	AUTHDB_EXPIRED,		/* right password, identity expired */
 	AUTHDB_TEMPFAIL,	/* the store could not be read */
+};
+
+/* Whom an authenticated identity may send as (issue 3 §2), lists in the
+ * form of mail/sender.h.  An empty list of the two takes the other; both
+ * empty: the identity's own name when it is an address, else no
+ * restriction (restricted = 0; "jaga user add" warns about it). */
+struct authdb_senders {
+	int restricted;			/* the lists below apply */
+	char senders[STORE_LIST_MAX];	/* MAIL FROM */
+	char from_addrs[STORE_LIST_MAX];	/* header From: */
 };
 
 /* A checker for the store at dbpath (copied) with users (borrowed, may be
@@ -36,5 +48,9 @@ void authdb_free(struct authdb *a);
  * wrong password does.  A store error is logged here once per check. */
 enum authdb_result authdb_verify(struct authdb *a, const char *name,
     const char *pass, size_t passlen);
+/* authdb_verify, and on AUTHDB_OK the identity's sender lists in *out
+ * (out may be NULL). */
+enum authdb_result authdb_check(struct authdb *a, const char *name,
+    const char *pass, size_t passlen, struct authdb_senders *out);
 
 #endif

@@ -139,6 +139,35 @@ const struct param_def jaga_params[] = {
 	{ "next_hop_tls_ca_file", P_STR, "", 0, 0, NULL,
 	  "PEM CA certificates for next_hop_tls = verify; empty = the system's",
 	  NULL },
+	{ "auth_ip_failures", P_INT, "5", 1, 1000, NULL,
+	  "AUTH failures from one client IP within auth_window that lock the "
+	  "IP out (454 4.7.0 before any password is checked)", NULL },
+	{ "auth_window", P_TIME, "10m", 100, 24 * HOUR, NULL,
+	  "The window in which AUTH failures are counted, from the first one",
+	  NULL },
+	{ "auth_ip_lockout", P_TIME, "1m", 100, 24 * HOUR, NULL,
+	  "The first lockout of a client IP; each further one lasts twice as "
+	  "long, up to auth_ip_lockout_max", NULL },
+	{ "auth_ip_lockout_max", P_TIME, "1h", 100, 24 * HOUR, NULL,
+	  "The longest IP lockout; after this long without a lockout the "
+	  "back-off starts again at auth_ip_lockout", NULL },
+	{ "auth_spray_accounts", P_INT, "5", 1, 1000, NULL,
+	  "Distinct account names one client IP may fail with within "
+	  "auth_window before it is locked out (password spraying)", NULL },
+	{ "auth_account_ips", P_INT, "10", 1, 1000, NULL,
+	  "Distinct client IPs failing for one account within auth_window "
+	  "that lock the account (distributed guessing)", NULL },
+	{ "auth_account_failures", P_INT, "20", 1, 100000, NULL,
+	  "AUTH failures for one account within auth_window, from any IPs, "
+	  "that lock the account", NULL },
+	{ "auth_account_lockout", P_TIME, "30m", 100, 7 * 24 * HOUR, NULL,
+	  "How long a locked account refuses every AUTH, even with the right "
+	  "password (535 5.7.8)", NULL },
+	{ "auth_fail_delay", P_TIME, "1s", 0, 60 * SEC, NULL,
+	  "Every failed AUTH is answered after this delay", NULL },
+	{ "auth_lockout_entries", P_INT, "100000", 2, 10000000, NULL,
+	  "Client IPs and account names tracked for AUTH lockout; when all "
+	  "are in use, new ones share one entry and are locked together", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",
@@ -507,6 +536,28 @@ params_load_numbers(struct params_ctx *x)
 	t->data_done_ms = params_uint(c, "next_hop_data_done_timeout");
 }
 
+/* AUTH brute-force lockout (issue 3 §6). */
+static void
+params_load_auth(struct params_ctx *x)
+{
+	const struct config *c = x->c;
+	struct lockout_params *p = &x->s->lockout;
+
+	p->ip_failures = params_uint(c, "auth_ip_failures");
+	p->window_ms = config_int(c, "auth_window");
+	p->ip_lock_ms = config_int(c, "auth_ip_lockout");
+	p->ip_lock_max_ms = config_int(c, "auth_ip_lockout_max");
+	p->spray_accounts = params_uint(c, "auth_spray_accounts");
+	p->account_ips = params_uint(c, "auth_account_ips");
+	p->account_failures = params_uint(c, "auth_account_failures");
+	p->account_lock_ms = config_int(c, "auth_account_lockout");
+	p->max_entries = (size_t)config_int(c, "auth_lockout_entries");
+	x->s->auth_fail_delay_ms = params_uint(c, "auth_fail_delay");
+	if (p->ip_lock_max_ms < p->ip_lock_ms)
+		params_err(x, "auth_ip_lockout_max",
+		    "must be at least auth_ip_lockout");
+}
+
 static void
 params_load_files(struct params_ctx *x)
 {
@@ -684,6 +735,7 @@ settings_load(struct settings *s, const struct config *c, struct buf *errs)
 	s->priv = x.p;
 	params_load_host(&x);
 	params_load_numbers(&x);
+	params_load_auth(&x);
 	params_load_files(&x);
 	params_load_listeners(&x);
 	params_load_domains(&x);

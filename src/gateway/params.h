@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "engine/lockout.h"
 #include "gateway/nexthop.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -56,6 +57,8 @@ struct settings {
 	unsigned command_timeout_ms, data_timeout_ms;
 	struct nexthop_timeouts nh_timeouts;
 	struct nexthop_tls nh_tls;
+	struct lockout_params lockout;	/* AUTH brute force, auth_* */
+	unsigned auth_fail_delay_ms;
 	/* storage for the above (owned) */
 	void *priv;
 };

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/lockout.h"
 #include "engine/store.h"
 #include "gateway/authdb.h"
 #include "gateway/nh_pool.h"
@@ -212,7 +213,8 @@ fail:
 }
 
 static int
-server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb)
+server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb,
+    struct lockout *lk)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -230,6 +232,7 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb)
 		w->st = sv->st;
 		w->ssl = ssl;
 		w->authdb = adb;
+		w->lockout = lk;
 		w->relay.local_domains = sv->st->local_domains;
 		if ((w->base = event_base_new()) == NULL ||
 		    (w->pool = nh_pool_new(w->base, sv->st->nh_cache,
@@ -432,6 +435,7 @@ server_run(const struct settings *st)
 	struct server sv = { .st = st };
 	struct users *users = NULL;
 	struct authdb *adb = NULL;
+	struct lockout *lk = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -446,10 +450,12 @@ server_run(const struct settings *st)
 	if ((adb = server_authdb(st, &users, err, sizeof err)) == NULL ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
+	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
+		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
 	} else {
-		if (server_workers(&sv, ssl, adb) == 0 &&
+		if (server_workers(&sv, ssl, adb, lk) == 0 &&
 		    server_drop_root(st) == 0 && server_store_ready(adb) == 0) {
 			server_loop(&sv, &sigs);
 			r = 0;
@@ -459,6 +465,7 @@ server_run(const struct settings *st)
 	server_free(&sv);
 	SSL_CTX_free(ssl);
 	authdb_free(adb);
+	lockout_free(lk);
 	users_free(users);
 	return r;
 }

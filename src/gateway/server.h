@@ -24,6 +24,7 @@ struct worker {
 	const struct settings *st;
 	SSL_CTX *ssl;			/* shared, reference counted by OpenSSL */
 	struct authdb *authdb;		/* shared, thread-safe */
+	struct lockout *lockout;	/* AUTH lockout, shared, thread-safe */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

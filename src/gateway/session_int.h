@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/time.h>
 
+#include "gateway/authdb.h"
 #include "gateway/nexthop.h"
 #include "gateway/params.h"
 #include "gateway/server.h"
@@ -95,6 +96,13 @@ struct session {
 	char pending_params[160];
 	unsigned long long mail_size;	/* MAIL SIZE=, 0 when not given */
 	const char *mail_body;		/* MAIL BODY=, NULL when not given */
+	/* AUTH lockout */
+	struct event *auth_delay_ev;	/* a refused AUTH waits for its answer */
+	int auth_delay_code;		/* ... which is this reply */
+	const char *auth_delay_enh, *auth_delay_text;	/* static strings */
+	unsigned auth_locked_tries;	/* AUTH tried while the IP is locked */
+	/* sender enforcement */
+	struct authdb_senders snd;	/* set by a successful AUTH */
 };
 
 /* session.c: replies and state */
@@ -141,5 +149,23 @@ void smtpd_auth_start(struct session *s, const struct smtp_cmd *cmd);
 void smtpd_auth_line(struct session *s, const char *line, size_t len);
 /* The session is going away: a running check must not call back. */
 void smtpd_auth_forget(struct session *s);
+
+/* smtpd_lockout.c: AUTH brute-force lockout (issue 3 §6, engine/lockout.h).
+ * smtpd_lockout_ip: 1 when the client IP is locked and AUTH was answered
+ * (454 4.7.0, or 421 and close after repeated tries); 0 otherwise.
+ * smtpd_lockout_account: 1 when user is locked and the 535 is on its way
+ * (the try counts as a failure of the IP); 0 otherwise. */
+int smtpd_lockout_ip(struct session *s);
+int smtpd_lockout_account(struct session *s, const char *user);
+/* Count a failed AUTH of user from this client; logs a lockout it starts. */
+void smtpd_lockout_fail(struct session *s, const char *user);
+/* A successful AUTH: the client's failure count starts again. */
+void smtpd_lockout_ok(struct session *s);
+/* Answer a refused AUTH after auth_fail_delay (S_WAIT until then; the
+ * reply goes through smtpd_client_error).  enh and text: static strings. */
+void smtpd_auth_refuse_later(struct session *s, int code, const char *enh,
+    const char *text);
+/* The session is going away: drop the delay timer. */
+void smtpd_lockout_forget(struct session *s);
 
 #endif

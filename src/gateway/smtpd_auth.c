@@ -25,6 +25,7 @@ struct auth_job {
 	char *pass;		/* sodium_malloc'd, wiped by sodium_free */
 	size_t passlen;
 	enum authdb_result res;
+	struct authdb_senders snd;	/* sender enforcement, on success */
 };
 
 static void
@@ -45,7 +46,8 @@ auth_job_work(void *arg)
 {
 	struct auth_job *j = arg;
 
-	j->res = authdb_verify(j->authdb, j->name, j->pass, j->passlen);
+	j->res = authdb_check(j->authdb, j->name, j->pass, j->passlen,
+	    &j->snd);
 }
 
 /* The reply for a refused AUTH: revoked and expired identities are told
@@ -68,8 +70,23 @@ auth_refuse(struct session *s, const char *user, enum authdb_result res)
 	};
 
 	auth_log(s, user, r[res].result, r[res].code);
+	if (res == AUTHDB_FAIL)		/* a guess; revoked/expired are not */
+		smtpd_lockout_fail(s, user);
+	smtpd_auth_refuse_later(s, r[res].code, r[res].enh, r[res].text);
+}
+
+/* The password is right: unless the account was locked meanwhile. */
+static void
+auth_ok(struct session *s, struct auth_job *j)
+{
+	if (smtpd_lockout_account(s, j->name))
+		return;
+	snprintf(s->auth_user, sizeof s->auth_user, "%s", j->name);
+	s->snd = j->snd;	/* sender enforcement */
+	smtpd_lockout_ok(s);
+	auth_log(s, j->name, "ok", 235);
 	s->state = S_CMD;
-	smtpd_client_error(s, r[res].code, r[res].enh, r[res].text);
+	smtpd_reply(s, 235, "2.7.0", "Authentication successful");
 }
 
 static void
@@ -81,14 +98,12 @@ auth_job_done(void *arg)
 	sodium_free(j->pass);
 	if (s != NULL) {
 		s->auth_job = NULL;
-		if (j->res == AUTHDB_OK) {
-			snprintf(s->auth_user, sizeof s->auth_user, "%s", j->name);
-			auth_log(s, j->name, "ok", 235);
-			smtpd_reply(s, 235, "2.7.0", "Authentication successful");
-		} else {
+		if (j->res == AUTHDB_OK)
+			auth_ok(s, j);
+		else
 			auth_refuse(s, j->name, j->res);
-		}
-		smtpd_resume(s);
+		if (s->state != S_WAIT)	/* else the refusal's timer resumes */
+			smtpd_resume(s);
 	}
 	free(j);
 }
@@ -98,8 +113,14 @@ static void
 auth_check(struct session *s, const char *name, size_t nlen, const char *pass,
     size_t plen)
 {
-	struct auth_job *j = calloc(1, sizeof *j);
+	struct auth_job *j;
+	char nm[AUTH_NAME_MAX + 1];
 
+	snprintf(nm, sizeof nm, "%.*s", (int)(nlen < AUTH_NAME_MAX ? nlen :
+	    AUTH_NAME_MAX), name);
+	if (smtpd_lockout_ip(s) || smtpd_lockout_account(s, nm))
+		return;		/* before the password is checked */
+	j = calloc(1, sizeof *j);
 	if (j == NULL || nlen > AUTH_NAME_MAX || plen > AUTH_PASS_MAX ||
 	    (j->pass = sodium_malloc(plen + 1)) == NULL) {
 		free(j);
@@ -126,6 +147,7 @@ smtpd_auth_forget(struct session *s)
 {
 	if (s->auth_job)
 		s->auth_job->s = NULL;
+	smtpd_lockout_forget(s);
 }
 
 /* Decode base64 (RFC 4648 §4) into out; returns the length or -1. */
@@ -153,8 +175,9 @@ auth_plain(struct session *s, const unsigned char *p, size_t n)
 	if (b == NULL || (a != p && ((size_t)(a - p) != (size_t)(b - a - 1) ||
 	    memcmp(p, a + 1, (size_t)(a - p)) != 0))) {
 		/* malformed, or acting for another identity: not allowed */
-		s->state = S_CMD;
-		smtpd_client_error(s, 535, "5.7.8", "Error: authentication failed");
+		smtpd_lockout_fail(s, "");
+		smtpd_auth_refuse_later(s, 535, "5.7.8",
+		    "Error: authentication failed");
 		return;
 	}
 	auth_check(s, (const char *)a + 1, (size_t)(b - a - 1),
@@ -183,8 +206,9 @@ auth_response(struct session *s, const char *line, size_t len)
 	} else if (s->auth_step == 1) {
 		snprintf(s->auth_name, sizeof s->auth_name, "%.*s", (int)n, bin);
 		if (memchr(bin, 0, (size_t)n) || n > AUTH_NAME_MAX) {
-			s->state = S_CMD;
-			smtpd_client_error(s, 535, "5.7.8", "Error: authentication failed");
+			smtpd_lockout_fail(s, "");
+			smtpd_auth_refuse_later(s, 535, "5.7.8",
+			    "Error: authentication failed");
 		} else {
 			s->auth_step = 2;
 			smtpd_reply_raw(s, "334 UGFzc3dvcmQ6\r\n");	/* "Password:" */
@@ -244,6 +268,8 @@ smtpd_auth_start(struct session *s, const struct smtp_cmd *cmd)
 		    "Error: unsupported authentication mechanism");
 		return;
 	}
+	if (smtpd_lockout_ip(s))	/* RFC 4954 §4: 454 4.7.0 */
+		return;
 	s->state = S_AUTH;
 	s->auth_step = 1;
 	s->auth_name[0] = '\0';

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "gateway/session_int.h"
+#include "mail/sender.h"
 #include "util/log.h"
 
 static void
@@ -298,6 +299,37 @@ data_refuse(struct session *s)
 	/* the next hop still holds MAIL and RCPT: the next MAIL resets it */
 }
 
+/* Issue 3 §2: every mailbox of the header From: (RFC 5322 §3.6.2) must
+ * belong to the authenticated identity, and there must be exactly one
+ * From: (§3.6).  Checked before anything goes to the next hop.  Returns 1,
+ * or 0 after answering 550 5.7.1. */
+static int
+data_from_owned(struct session *s)
+{
+	char bad[SENDER_ADDR_MAX], why[SMTP_REPLYLINE_MAX];
+	enum sender_from r;
+
+	if (!s->auth_user[0] || !s->snd.restricted)
+		return 1;
+	r = sender_from_check(s->msg.data ? s->msg.data : "", s->msg.len,
+	    s->snd.from_addrs, bad, sizeof bad);
+	if (r == SENDER_FROM_OK)
+		return 1;
+	for (char *p = bad; *p; p++)	/* the reply text is ASCII */
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	if (r == SENDER_FROM_DENIED)
+		snprintf(why, sizeof why, "Error: From: address %s not owned by "
+		    "user %s", bad, s->auth_user);
+	else
+		snprintf(why, sizeof why, "Error: %s; sender identity cannot be "
+		    "verified", sender_from_reason(r));
+	smtpd_log_error(s, "DATA", 550, "5.7.1", why);
+	data_finish(s, 550, "5.7.1", why);
+	/* the next hop still holds MAIL and RCPT: the next MAIL resets it */
+	return 0;
+}
+
 void
 smtpd_data_end(struct session *s)
 {
@@ -307,6 +339,9 @@ smtpd_data_end(struct session *s)
 		data_refuse(s);
 		return;
 	}
+	s->state = S_CMD;
+	if (!data_from_owned(s))
+		return;
 	s->state = S_WAIT;
 	nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
 }

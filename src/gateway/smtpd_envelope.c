@@ -11,6 +11,7 @@
 #include "engine/relay.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session_int.h"
+#include "mail/sender.h"
 #include "util/log.h"
 
 void smtpd_cmd_mail(struct session *s, struct smtp_cmd *cmd);
@@ -255,6 +256,29 @@ mail_allowed(struct session *s)
 	return 0;
 }
 
+/* Issue 3 §2: an authenticated identity sends only as its own addresses
+ * (the local part as a mail system routes on it, unquoted).  The null
+ * sender stays allowed, as Postfix's reject_sender_login_mismatch does:
+ * DSNs and vacation replies carry it (RFC 5321 §4.5.5), and the header
+ * From: is still checked at the end of data.  Returns 1, or 0 after
+ * answering 553 5.7.1. */
+static int
+mail_sender_owned(struct session *s, const struct addr *a)
+{
+	char addr[SMTP_PATH_MAX + 1], why[SMTP_REPLYLINE_MAX];
+
+	if (!s->auth_user[0] || !s->snd.restricted || (a->flags & ADDR_F_NULL))
+		return 1;
+	snprintf(addr, sizeof addr, "%s@%s", a->local_decoded, a->domain);
+	if (sender_allowed(s->snd.senders, addr))
+		return 1;
+	snprintf(why, sizeof why, "Sender address rejected: not owned by "
+	    "user %s", s->auth_user);
+	smtpd_log_answer(s, "mail", "from", s->pending_path, 553, "5.7.1", why);
+	smtpd_client_error(s, 553, "5.7.1", why);
+	return 0;
+}
+
 void
 smtpd_cmd_mail(struct session *s, struct smtp_cmd *cmd)
 {
@@ -270,6 +294,10 @@ smtpd_cmd_mail(struct session *s, struct smtp_cmd *cmd)
 	if (addr_format(&cmd->addr, s->pending_path,
 	    sizeof s->pending_path) < 0) {
 		smtpd_client_error(s, 501, "5.1.7", "Error: sender address too long");
+		return;
+	}
+	if (!mail_sender_owned(s, &cmd->addr)) {
+		s->smtputf8 = 0;
 		return;
 	}
 	mail_start(s);
