@@ -1,10 +1,13 @@
 /* limits_bench.c - limit decisions per second (1 and 2 threads) in the
- * in-memory and SQLite counter backends, and the memory of 1,000,000
- * tracked keys (RSS for memory, file size for SQLite).
- * usage: limits_bench DIR [SECONDS] [KEYS]   (DIR holds the SQLite files) */
+ * in-memory, SQLite and (given a URL) Redis counter backends, and the memory
+ * of 1,000,000 tracked keys (RSS for memory, file size for SQLite, INFO
+ * memory used_memory for Redis).
+ * usage: limits_bench DIR [SECONDS] [KEYS] [redis://127.0.0.1:PORT]
+ * (DIR holds the SQLite files; the Redis is flushed: use a scratch one) */
 #include "engine/counters.h"
 #include "engine/limits.h"
 
+#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +169,68 @@ bench_sqlite_file(const char *dir, const struct limits_spec *spec,
 	    "file %.1f MB\n", nkeys, secs, (double)bench_file_kb(path) / 1024);
 }
 
+/* A number after "field:" in the reply to cmd on host:port; -1 if none. */
+static long long
+bench_redis_info(const char *host, int port, const char *cmd,
+    const char *field)
+{
+	redisContext *c = redisConnect(host, port);
+	redisReply *rep = c != NULL && c->err == 0 ? redisCommand(c, cmd) : NULL;
+	long long v = -1;
+	const char *p;
+
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		v = rep->integer;
+	else if (rep != NULL && rep->type == REDIS_REPLY_STRING &&
+	    (p = strstr(rep->str, field)) != NULL)
+		v = strtoll(p + strlen(field), NULL, 10);
+	freeReplyObject(rep);
+	if (c != NULL)
+		redisFree(c);
+	return v;
+}
+
+/* Decisions per second through the Redis at url. */
+static void
+bench_redis_rates(const char *url, const struct limits_spec *spec, double secs)
+{
+	char err[256];
+	struct counter_backend *b = counters_redis_new(url, err, sizeof(err));
+
+	if (b == NULL) {
+		fprintf(stderr, "limits_bench: %s\n", err);
+		return;
+	}
+	bench_rates("redis", b, spec, secs);
+	counter_backend_free(b);
+}
+
+/* nkeys tracked keys in the emptied Redis at redis://127.0.0.1:PORT. */
+static void
+bench_redis_memory(const char *url, const struct limits_spec *spec,
+    long nkeys)
+{
+	char err[256];
+	int port = (int)strtol(url + strlen("redis://127.0.0.1:"), NULL, 10);
+	struct counter_backend *b = counters_redis_new(url, err, sizeof(err));
+	long long mem0;
+	double fill;
+
+	if (b == NULL) {
+		fprintf(stderr, "limits_bench: %s\n", err);
+		return;
+	}
+	bench_redis_info("127.0.0.1", port, "FLUSHALL", "");
+	mem0 = bench_redis_info("127.0.0.1", port, "INFO memory", "used_memory:");
+	fill = bench_fill(b, spec, nkeys);
+	printf("- Redis backend: %ld keys tracked in %.1f s; %lld Redis keys "
+	    "(a 1m window expires during a long fill); used_memory grew by "
+	    "%.1f MB\n", nkeys, fill, bench_redis_info("127.0.0.1", port,
+	    "DBSIZE", ""), (double)(bench_redis_info("127.0.0.1", port,
+	    "INFO memory", "used_memory:") - mem0) / (1024 * 1024));
+	counter_backend_free(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -176,7 +241,8 @@ main(int argc, char **argv)
 	struct counter_backend *b;
 
 	if (argc < 2 || limits_parse(&spec, BENCH_SPEC, err, sizeof(err)) < 0) {
-		fprintf(stderr, "usage: limits_bench DIR [SECONDS] [KEYS]\n");
+		fprintf(stderr, "usage: limits_bench DIR [SECONDS] [KEYS] "
+		    "[REDIS_URL]\n");
 		return 2;
 	}
 	printf("spec: `%s`, %d hot keys, %.0f s per run\n\n", BENCH_SPEC,
@@ -192,8 +258,12 @@ main(int argc, char **argv)
 	}
 	bench_rates("sqlite", b, &spec, secs);
 	counter_backend_free(b);
+	if (argc > 4)
+		bench_redis_rates(argv[4], &spec, secs);
 	printf("\n");
 	bench_memory(&spec, nkeys);
 	bench_sqlite_file(argv[1], &spec, nkeys);
+	if (argc > 4)
+		bench_redis_memory(argv[4], &spec, nkeys);
 	return 0;
 }

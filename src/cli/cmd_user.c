@@ -579,6 +579,18 @@ user_show(struct store *st, struct identity *id, int argc, char **argv)
 	return 0;
 }
 
+/* A suspension lifted on condition of a new password ends now. */
+static int
+user_suspension_pw(struct store *st, const char *name)
+{
+	char err[512];
+
+	if (store_suspend_password_changed(st, name, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "jaga user: %s\n", err);
+	return 1;
+}
+
 static int
 user_passwd(struct store *st, struct identity *id, int argc, char **argv)
 {
@@ -595,6 +607,8 @@ user_passwd(struct store *st, struct identity *id, int argc, char **argv)
 		id->must_change = 0;
 		if ((r = user_put(st, id)) == 0)
 			user_print_password(id->name, pass);
+		if (r == 0)
+			r = user_suspension_pw(st, id->name);
 	}
 	sodium_free(pass);
 	return r;
@@ -761,7 +775,8 @@ static const struct user_verb user_verbs[] = {
 	{ "passwd", user_passwd, UO_STDIN, 1, " NAME [--password-stdin] "
 	    "[-c FILE] [-o name=value]...\nGive NAME a new password, "
 	    "generated and printed once unless read from\nstandard input; "
-	    "clears a required password change.\n" },
+	    "clears a required password change (and ends a suspension\nlifted "
+	    "with \"jaga suspend lift --require-password-change\").\n" },
 	{ "revoke", user_revoke, 0, 1, " NAME [-c FILE] [-o name=value]...\n"
 	    "Revoke NAME: a running daemon refuses its next AUTH.\n" },
 	{ "remove", user_remove, 0, 1, " NAME [-c FILE] [-o name=value]...\n"

@@ -13,6 +13,7 @@ static const struct {
 	{ "serve", cmd_serve, "run the gateway daemon" },
 	{ "config", cmd_config, "check a configuration, print parameters" },
 	{ "user", cmd_user, "manage AUTH identities (add, list, revoke, import)" },
+	{ "suspend", cmd_suspend, "suspended identities (list, show, lift)" },
 };
 
 static int

@@ -79,4 +79,23 @@ size_t counters_mem_keys(struct counter_backend *b);
 struct counter_backend *counters_sqlite_new(const char *path, char *err,
     size_t errlen);
 
+/* Redis at url, "redis://host[:port][/db]" (port 6379, db 0 by default;
+ * an IPv6 host in brackets).  Several processes and gateways sharing one
+ * Redis hold one limit together: every check-and-count is one EVALSHA of a
+ * Lua script that reads every window and writes all or nothing.  Keys are
+ * "jaga:l:KEY:THING:WINDOW_LEN:WINDOW_START" (a string count, or a set of
+ * domains for THING "domains") and expire a second after their window ends,
+ * reckoned from the caller's now.  One connection per thread, opened on its
+ * first call (at most COUNTERS_REDIS_THREADS); connect and command
+ * timeouts below.  A failed or timed-out call returns LIMITS_EBACKEND (never
+ * an allow) and drops the connection; the next call reconnects.  Not retried
+ * within a call: the script may have counted.  Do not carry b across fork().
+ * Returns NULL (message in err) on a bad URL or when the first connection
+ * fails.  One Redis (or its primary), not Redis Cluster. */
+#define COUNTERS_REDIS_THREADS		256
+#define COUNTERS_REDIS_CONNECT_MS	1000
+#define COUNTERS_REDIS_COMMAND_MS	2000
+struct counter_backend *counters_redis_new(const char *url, char *err,
+    size_t errlen);
+
 #endif

@@ -32,6 +32,17 @@ static const char *const store_migrations[] = {
 	" limits TEXT NOT NULL DEFAULT '',"
 	" note TEXT NOT NULL DEFAULT ''"
 	") WITHOUT ROWID;",
+	/* 2: suspensions (issue 3 §4); lifted_at = 0 while in force */
+	"CREATE TABLE suspensions ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" rule TEXT NOT NULL,"
+	" evidence TEXT NOT NULL DEFAULT '{}',"
+	" lifted_at INTEGER NOT NULL DEFAULT 0,"
+	" require_pw_change INTEGER NOT NULL DEFAULT 0,"
+	" pw_changed_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX suspensions_name ON suspensions(name);",
 };
 #define STORE_NMIGRATIONS \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]))
@@ -371,4 +382,143 @@ store_identity_list(struct store *st, store_identity_fn *fn, void *arg,
 	sodium_memzero(id, sizeof *id);
 	free(id);
 	return r;
+}
+
+/* ---- suspensions ---- */
+
+/* In force: not lifted, or lifted on condition of a password change that
+ * has not happened since (store_suspend_password_changed).  A flag, not a
+ * comparison of times: seconds are too coarse to order a lift and a
+ * password change made in the same second. */
+#define STORE_SUSP_ACTIVE "(s.lifted_at = 0 OR (s.require_pw_change != 0 " \
+	"AND s.pw_changed_at = 0))"
+#define STORE_SUSP_COLUMNS "s.name, s.since, s.rule, s.evidence, " \
+	"s.lifted_at, s.require_pw_change, " STORE_SUSP_ACTIVE
+
+static void
+store_susp_row(sqlite3_stmt *q, struct suspension *out)
+{
+	memset(out, 0, sizeof *out);
+	store_col_text(q, 0, out->name, sizeof out->name);
+	out->since = sqlite3_column_int64(q, 1);
+	store_col_text(q, 2, out->rule, sizeof out->rule);
+	store_col_text(q, 3, out->evidence, sizeof out->evidence);
+	out->lifted_at = sqlite3_column_int64(q, 4);
+	out->require_pw_change = sqlite3_column_int(q, 5);
+	out->active = sqlite3_column_int(q, 6);
+}
+
+int
+store_suspend_add(struct store *st, const struct suspension *su, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	/* one statement: atomic, so two workers hitting the limit at once
+	 * make one suspension (and one log line) */
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO suspensions (name, since, "
+	    "rule, evidence) SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 "
+	    "FROM suspensions s WHERE s.name = ?1 AND " STORE_SUSP_ACTIVE ")",
+	    -1, &q, NULL) != SQLITE_OK)
+		return store_err(st, "prepare", err, errlen);
+	rc |= sqlite3_bind_text(q, 1, su->name, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(q, 2, su->since ? su->since :
+	    (long long)time(NULL));
+	rc |= sqlite3_bind_text(q, 3, su->rule, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(q, 4, su->evidence, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	if (rc != 0)
+		return store_err(st, "write", err, errlen);
+	return sqlite3_changes(st->db) == 0 ? STORE_EXISTS : 0;
+}
+
+int
+store_suspend_get(struct store *st, const char *name, struct suspension *out,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " STORE_SUSP_COLUMNS " FROM "
+	    "suspensions s WHERE s.name = ?1 ORDER BY " STORE_SUSP_ACTIVE
+	    " DESC, s.id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return store_err(st, "prepare", err, errlen);
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		store_susp_row(q, out);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND :
+	    store_err(st, "read", err, errlen);
+}
+
+int
+store_suspend_list(struct store *st, store_suspension_fn *fn, void *arg,
+    char *err, size_t errlen)
+{
+	struct suspension *su = malloc(sizeof *su);
+	sqlite3_stmt *q = NULL;
+	int rc = SQLITE_DONE, r = 0;
+
+	if (su == NULL || sqlite3_prepare_v2(st->db, "SELECT "
+	    STORE_SUSP_COLUMNS " FROM suspensions s WHERE " STORE_SUSP_ACTIVE
+	    " ORDER BY s.since, s.name", -1, &q, NULL) != SQLITE_OK) {
+		free(su);
+		return store_err(st, "prepare", err, errlen);
+	}
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		store_susp_row(q, su);
+		r = fn(su, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_err(st, "read", err, errlen);
+	sqlite3_finalize(q);
+	free(su);
+	return r;
+}
+
+int
+store_suspend_lift(struct store *st, const char *name, int require_pw,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE suspensions SET "
+	    "lifted_at = ?2, require_pw_change = ?3 WHERE id IN (SELECT s.id "
+	    "FROM suspensions s WHERE s.name = ?1 AND " STORE_SUSP_ACTIVE ")", -1, &q, NULL) != SQLITE_OK)
+		return store_err(st, "prepare", err, errlen);
+	rc |= sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(q, 2, (long long)time(NULL));
+	rc |= sqlite3_bind_int(q, 3, require_pw != 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	if (rc != 0)
+		return store_err(st, "write", err, errlen);
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : 0;
+}
+
+int
+store_suspend_password_changed(struct store *st, const char *name,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE suspensions SET pw_changed_at "
+	    "= ?2 WHERE name = ?1 AND lifted_at != 0 AND require_pw_change != 0 "
+	    "AND pw_changed_at = 0", -1, &q, NULL) != SQLITE_OK)
+		return store_err(st, "prepare", err, errlen);
+	rc |= sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(q, 2, (long long)time(NULL));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	return rc == 0 ? 0 : store_err(st, "write", err, errlen);
 }

@@ -84,6 +84,48 @@ typedef int store_identity_fn(const struct identity *id, void *arg);
 int store_identity_list(struct store *st, store_identity_fn *fn, void *arg,
     char *err, size_t errlen);
 
+/* Suspensions (issue 3 §4): an identity stopped because it burst.  One
+ * is in force while not lifted, or while lifted on condition of a password
+ * change ("jaga suspend lift --require-password-change") that has not been
+ * made since (store_suspend_password_changed, called by "jaga user
+ * passwd"). */
+#define STORE_RULE_MAX 128		/* "messages=20/60s action=suspend" */
+#define STORE_EVIDENCE_MAX 4096		/* a small JSON object */
+
+struct suspension {
+	char name[STORE_NAME_MAX + 1];
+	long long since;		/* Unix seconds; 0 on add = now */
+	char rule[STORE_RULE_MAX];
+	char evidence[STORE_EVIDENCE_MAX];	/* JSON, built by the caller */
+	long long lifted_at;		/* 0 = never lifted */
+	int require_pw_change;
+	int active;			/* in force (read only) */
+};
+
+/* Suspend su->name unless a suspension of it is already in force (one
+ * atomic statement).  Returns 0 (added), STORE_EXISTS (one was in force,
+ * nothing written) or -1 with err. */
+int store_suspend_add(struct store *st, const struct suspension *su,
+    char *err, size_t errlen);
+/* The newest suspension of name, preferring one in force, into *out.
+ * Returns 0, STORE_NOTFOUND (never suspended) or -1 with err. */
+int store_suspend_get(struct store *st, const char *name,
+    struct suspension *out, char *err, size_t errlen);
+typedef int store_suspension_fn(const struct suspension *su, void *arg);
+/* Walk the suspensions in force, oldest first; as store_identity_list. */
+int store_suspend_list(struct store *st, store_suspension_fn *fn, void *arg,
+    char *err, size_t errlen);
+/* Lift name's suspension now; with require_pw it stays in force until the
+ * identity's password changes.  Returns 0, STORE_NOTFOUND (none in force)
+ * or -1 with err. */
+int store_suspend_lift(struct store *st, const char *name, int require_pw,
+    char *err, size_t errlen);
+
+/* name got a new password: suspensions lifted on that condition end.
+ * Returns 0 or -1 with err. */
+int store_suspend_password_changed(struct store *st, const char *name,
+    char *err, size_t errlen);
+
 /* NULL when name is a valid identity name (1..255 octets, printable, no
  * white space or ':'), else what is wrong. */
 const char *store_name_check(const char *name);

@@ -42,8 +42,7 @@ authdb_new(const char *dbpath, const struct users *users, char *err,
 	return a;
 }
 
-/* A handle for this thread: an idle one, or a new one.  NULL + err. */
-static struct store *
+struct store *
 authdb_take(struct authdb *a, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -55,7 +54,7 @@ authdb_take(struct authdb *a, char *err, size_t errlen)
 	return st != NULL ? st : store_open(a->path, err, errlen);
 }
 
-static void
+void
 authdb_give(struct authdb *a, struct store *st)
 {
 	pthread_mutex_lock(&a->lock);

@@ -41,6 +41,10 @@ struct authdb *authdb_new(const char *dbpath, const struct users *users,
 /* Open one handle now (creating and migrating the file), so a bad store
  * stops the start with a clear message.  Returns 0 or -1 with err. */
 int authdb_prepare(struct authdb *a, char *err, size_t errlen);
+/* A store handle for this thread from the pool (or a new one); NULL with
+ * err.  Give it back with authdb_give, from the same thread. */
+struct store *authdb_take(struct authdb *a, char *err, size_t errlen);
+void authdb_give(struct authdb *a, struct store *st);
 /* Close every handle; takes NULL.  No check may be running. */
 void authdb_free(struct authdb *a);
 /* Check name and password (slow on purpose: call it off the event loop;

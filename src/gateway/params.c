@@ -8,6 +8,8 @@
  */
 #include "gateway/params.h"
 
+#include "engine/limits.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +36,7 @@ static const char *params_check_listen(const char *v);
 static const char *params_check_domains(const char *v);
 static const char *params_check_networks(const char *v);
 static const char *params_check_next_hop(const char *v);
+static const char *params_check_limits(const char *v);
 
 #define NH_TIME(name, def, help) \
 	{ name, P_TIME, def, 100, HOUR, NULL, help, NULL }
@@ -168,6 +171,13 @@ const struct param_def jaga_params[] = {
 	{ "auth_lockout_entries", P_INT, "100000", 2, 10000000, NULL,
 	  "Client IPs and account names tracked for AUTH lockout; when all "
 	  "are in use, new ones share one entry and are locked together", NULL },
+	{ "limits_default", P_STR, "messages=30/1m,300/1h,2000/1d "
+	  "action=suspend; rcpts=500/1h,3000/1d action=suspend; "
+	  "domains=50/1h action=suspend", 0, 0, NULL,
+	  "Outbound limits of an authenticated identity without its own "
+	  "(jaga user add --limit); counted per identity at the end of DATA, "
+	  "see engine/limits.h for the form; empty = no limits",
+	  params_check_limits },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",
@@ -574,6 +584,7 @@ params_load_files(struct params_ctx *x)
 	s->tls_cert_file = config_str(x->c, "tls_cert_file");
 	s->tls_key_file = config_str(x->c, "tls_key_file");
 	s->user_table = config_str(x->c, "user_table");
+	s->limits_default = config_str(x->c, "limits_default");
 	if (s->state_dir[0] == '\0')
 		params_err(x, "state_dir", "must not be empty");
 	if ((s->tls_cert_file[0] == '\0') != (s->tls_key_file[0] == '\0'))
@@ -776,4 +787,16 @@ role_name(enum role r)
 		return "submissions";
 	}
 	return "?";
+}
+
+/* limits_default: the form of engine/limits.h. */
+static const char *
+params_check_limits(const char *v)
+{
+	static _Thread_local char msg[160];
+	struct limits_spec spec;
+
+	if (limits_parse(&spec, v, msg, sizeof msg) == 0)
+		return NULL;
+	return msg;
 }

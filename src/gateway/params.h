@@ -42,6 +42,7 @@ struct settings {
 	const char *state_dir;
 	const char *tls_cert_file, *tls_key_file;	/* "" = self-signed */
 	const char *user_table;		/* "" = no AUTH users */
+	const char *limits_default;	/* an identity without its own limits */
 	size_t message_size_limit;
 	unsigned max_recipients;
 	unsigned max_sessions, max_sessions_per_ip;

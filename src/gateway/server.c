@@ -18,6 +18,7 @@
 #include "engine/lockout.h"
 #include "engine/store.h"
 #include "gateway/authdb.h"
+#include "gateway/guard.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -214,7 +215,7 @@ fail:
 
 static int
 server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb,
-    struct lockout *lk)
+    struct lockout *lk, struct guard *gd)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -233,6 +234,7 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb,
 		w->ssl = ssl;
 		w->authdb = adb;
 		w->lockout = lk;
+		w->guard = gd;
 		w->relay.local_domains = sv->st->local_domains;
 		if ((w->base = event_base_new()) == NULL ||
 		    (w->pool = nh_pool_new(w->base, sv->st->nh_cache,
@@ -417,13 +419,14 @@ server_authdb(const struct settings *st, struct users **users, char *err,
 	return authdb_new(path, *users, err, errlen);
 }
 
-/* After dropping root, so a new jaga.db belongs to run_as. */
+/* After dropping root, so a new jaga.db and counters.db belong to run_as. */
 static int
-server_store_ready(struct authdb *adb)
+server_store_ready(struct authdb *adb, struct guard *gd)
 {
 	char err[512];
 
-	if (authdb_prepare(adb, err, sizeof err) == 0)
+	if (authdb_prepare(adb, err, sizeof err) == 0 &&
+	    guard_prepare(gd, err, sizeof err) == 0)
 		return 0;
 	log_msg(LOG_LVL_ERR, "store", "%s", err);
 	return -1;
@@ -436,6 +439,7 @@ server_run(const struct settings *st)
 	struct users *users = NULL;
 	struct authdb *adb = NULL;
 	struct lockout *lk = NULL;
+	struct guard *gd = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -448,6 +452,8 @@ server_run(const struct settings *st)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if ((adb = server_authdb(st, &users, err, sizeof err)) == NULL ||
+	    (gd = guard_new(adb, st->state_dir, st->limits_default, err,
+	    sizeof err)) == NULL ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
@@ -455,8 +461,9 @@ server_run(const struct settings *st)
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
 	} else {
-		if (server_workers(&sv, ssl, adb, lk) == 0 &&
-		    server_drop_root(st) == 0 && server_store_ready(adb) == 0) {
+		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
+		    server_drop_root(st) == 0 &&
+		    server_store_ready(adb, gd) == 0) {
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -464,6 +471,7 @@ server_run(const struct settings *st)
 	}
 	server_free(&sv);
 	SSL_CTX_free(ssl);
+	guard_free(gd);
 	authdb_free(adb);
 	lockout_free(lk);
 	users_free(users);

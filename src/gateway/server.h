@@ -16,6 +16,7 @@
 struct event_base;
 struct users;
 struct authdb;
+struct guard;
 struct nh_pool;
 
 struct worker {
@@ -25,6 +26,7 @@ struct worker {
 	SSL_CTX *ssl;			/* shared, reference counted by OpenSSL */
 	struct authdb *authdb;		/* shared, thread-safe */
 	struct lockout *lockout;	/* AUTH lockout, shared, thread-safe */
+	struct guard *guard;		/* limits, suspension; shared, thread-safe */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

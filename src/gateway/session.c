@@ -74,6 +74,7 @@ session_free(struct session *s)
 	else
 		nh_pool_put(s->w->pool, &s->ls->next_hop, s->nh);
 	smtpd_auth_forget(s);
+	smtpd_guard_forget(s);
 	if (s->greet_ev)
 		event_free(s->greet_ev);
 	if (s->linger_ev)

@@ -87,6 +87,7 @@ struct session {
 	int nh_tx;		/* the next hop has a transaction open */
 	int nh_reused;		/* nh came from the pool, not yet proven */
 	struct auth_job *auth_job;	/* AUTH check running in the pool */
+	struct guard_job *guard_job;	/* limits/suspension check running */
 	char auth_name[256];	/* AUTH LOGIN: the user name, until checked */
 	struct data_reader dr;
 	struct buf msg;		/* Received: header + content, CRLF, unstuffed */
@@ -167,5 +168,19 @@ void smtpd_auth_refuse_later(struct session *s, int code, const char *enh,
     const char *text);
 /* The session is going away: drop the delay timer. */
 void smtpd_lockout_forget(struct session *s);
+
+/* smtpd_guard.c: limits and suspension (issue 3 §3-4, gateway/guard.h).
+ * Both run the check in the job pool (S_WAIT meanwhile) and then call
+ * next: code 0 to go on, else the reply to give (enh, text: valid during
+ * the call).  Sessions without AUTH go on at once.
+ * smtpd_guard_mail: is the identity suspended?  smtpd_guard_data: one
+ * limit decision for the message in s->msg; logs "smtp limit" and, once
+ * per suspension, "smtp suspend". */
+typedef void smtpd_guard_fn(struct session *s, int code, const char *enh,
+    const char *text);
+void smtpd_guard_mail(struct session *s, smtpd_guard_fn *next);
+void smtpd_guard_data(struct session *s, smtpd_guard_fn *next);
+/* The session is going away: a running check must not call back. */
+void smtpd_guard_forget(struct session *s);
 
 #endif

@@ -330,6 +330,20 @@ data_from_owned(struct session *s)
 	return 0;
 }
 
+/* Issue 3 §3: the identity's limits decided; send on, or refuse (the next
+ * hop still holds MAIL and RCPT: the next MAIL resets it). */
+static void
+data_guarded(struct session *s, int code, const char *enh, const char *text)
+{
+	if (code != 0) {
+		smtpd_log_error(s, "DATA", code, enh, text);
+		data_finish(s, code, enh, text);
+		return;
+	}
+	s->state = S_WAIT;
+	nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
+}
+
 void
 smtpd_data_end(struct session *s)
 {
@@ -342,6 +356,5 @@ smtpd_data_end(struct session *s)
 	s->state = S_CMD;
 	if (!data_from_owned(s))
 		return;
-	s->state = S_WAIT;
-	nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
+	smtpd_guard_data(s, data_guarded);
 }

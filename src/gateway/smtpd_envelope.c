@@ -279,6 +279,20 @@ mail_sender_owned(struct session *s, const struct addr *a)
 	return 0;
 }
 
+/* Issue 3 §4: a suspended identity may not start a transaction. */
+static void
+mail_guarded(struct session *s, int code, const char *enh, const char *text)
+{
+	if (code == 0) {
+		mail_start(s);
+		return;
+	}
+	smtpd_log_answer(s, "mail", "from", s->pending_path, code, enh, text);
+	smtpd_reply(s, code, enh, "%s", text);
+	s->smtputf8 = 0;
+	smtpd_resume(s);
+}
+
 void
 smtpd_cmd_mail(struct session *s, struct smtp_cmd *cmd)
 {
@@ -300,7 +314,7 @@ smtpd_cmd_mail(struct session *s, struct smtp_cmd *cmd)
 		s->smtputf8 = 0;
 		return;
 	}
-	mail_start(s);
+	smtpd_guard_mail(s, mail_guarded);
 }
 
 static void

@@ -399,7 +399,7 @@ test_jaga_table(void)
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
 		"auth_account_lockout", "auth_fail_delay", "auth_lockout_entries",
-		NULL,
+		"limits_default", NULL,
 	};
 	size_t i, j;
 

@@ -1,5 +1,6 @@
 /* test_store.c - engine/store.c in a temporary directory: migrations,
- * a too-new schema, and add/get/update/revoke/remove of identities. */
+ * a too-new schema, and add/get/update/revoke/remove of identities;
+ * suspensions: once in force, list, lift, lift on a password change. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,57 @@ test_bad_input(struct store *st)
 	CHECK_INT(store_identity_add(st, &id, err, sizeof err), -1, "no hash");
 }
 
+static int
+t_count_susp(const struct suspension *su, void *arg)
+{
+	(void)su;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+t_listed(struct store *st)
+{
+	char err[512];
+	int n = 0;
+
+	CHECK_INT(store_suspend_list(st, t_count_susp, &n, err, sizeof err), 0,
+	    "suspend_list");
+	return n;
+}
+
+static void
+test_suspensions(struct store *st)
+{
+	struct suspension su = { .name = "sus1", .rule = "messages=2/60s "
+	    "action=suspend", .evidence = "{\"count\":2}" }, got;
+	char err[512];
+
+	CHECK_INT(store_suspend_get(st, "sus1", &got, err, sizeof err),
+	    STORE_NOTFOUND, "never suspended");
+	CHECK_INT(store_suspend_add(st, &su, err, sizeof err), 0, "suspend");
+	CHECK_INT(store_suspend_add(st, &su, err, sizeof err), STORE_EXISTS,
+	    "one suspension in force at a time");
+	CHECK_INT(t_listed(st), 1, "listed once");
+	CHECK_INT(store_suspend_get(st, "sus1", &got, err, sizeof err), 0, "get");
+	CHECK(got.active && got.since > 0, "in force since now");
+	CHECK_STR(got.evidence, "{\"count\":2}", "evidence kept");
+	CHECK_INT(store_suspend_lift(st, "sus1", 0, err, sizeof err), 0, "lift");
+	CHECK_INT(store_suspend_lift(st, "sus1", 0, err, sizeof err),
+	    STORE_NOTFOUND, "nothing left to lift");
+	CHECK_INT(t_listed(st), 0, "lifted: not listed");
+	CHECK_INT(store_suspend_add(st, &su, err, sizeof err), 0, "again");
+	CHECK_INT(store_suspend_lift(st, "sus1", 1, err, sizeof err), 0,
+	    "lift on a password change");
+	store_suspend_get(st, "sus1", &got, err, sizeof err);
+	CHECK(got.active && got.require_pw_change, "still in force");
+	CHECK_INT(store_suspend_password_changed(st, "sus1", err, sizeof err),
+	    0, "password changed");
+	store_suspend_get(st, "sus1", &got, err, sizeof err);
+	CHECK(!got.active, "now lifted");
+	CHECK_INT(t_listed(st), 0, "none in force");
+}
+
 int
 main(void)
 {
@@ -172,6 +224,7 @@ main(void)
 	if ((st = t_open()) != NULL) {
 		test_crud(st);
 		test_bad_input(st);
+		test_suspensions(st);
 		store_close(st);
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", t_dir);
