@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_config.h"
+#include "cli/cli_out.h"
 #include "cli/cmd.h"
 #include "engine/store.h"
 
@@ -91,42 +92,14 @@ susp_open(void)
 
 /* ---- output ---- */
 
-static void
-susp_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
-static const char *
-susp_time(long long t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return t == 0 ? "never" : "?";
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return out;
-}
-
 /* The evidence is JSON made by the daemon (engine/evidence.h): as is. */
 static void
 susp_print_json(const struct suspension *su)
 {
 	printf("{\"name\":");
-	susp_json_str(su->name);
+	cli_json_str(su->name);
 	printf(",\"since\":%lld,\"rule\":", su->since);
-	susp_json_str(su->rule);
+	cli_json_str(su->rule);
 	printf(",\"active\":%s,\"lifted_at\":%lld,\"require_password_change\""
 	    ":%s,\"evidence\":%s}", su->active ? "true" : "false",
 	    su->lifted_at, su->require_pw_change ? "true" : "false",
@@ -142,10 +115,10 @@ susp_print_text(const struct suspension *su)
 	printf("status      %s\n", !su->active ? "lifted" :
 	    su->require_pw_change ? "suspended until the password changes" :
 	    "suspended");
-	printf("since       %s\n", susp_time(su->since, t, sizeof t));
+	printf("since       %s\n", cli_time(su->since, t, sizeof t));
 	printf("rule        %s\n", su->rule);
 	if (su->lifted_at)
-		printf("lifted_at   %s\n", susp_time(su->lifted_at, t, sizeof t));
+		printf("lifted_at   %s\n", cli_time(su->lifted_at, t, sizeof t));
 	printf("evidence    %s\n", su->evidence);
 	if (su->active && su->require_pw_change)
 		printf("lift with   jaga user passwd %s\n", su->name);
@@ -166,7 +139,7 @@ susp_list_one(const struct suspension *su, void *arg)
 		printf("%s", (*n)++ ? "," : "");
 		susp_print_json(su);
 	} else {
-		printf("%-24s %-20s %s%s\n", su->name, susp_time(su->since, t,
+		printf("%-24s %-20s %s%s\n", su->name, cli_time(su->since, t,
 		    sizeof t), su->rule, su->require_pw_change ?
 		    " (lifted once the password changes)" : "");
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli_config.h"
+#include "cli/cli_out.h"
 #include "cli/cmd.h"
 #include "engine/passwd.h"
 #include "engine/store.h"
@@ -364,22 +365,6 @@ user_put(struct store *st, const struct identity *id)
 
 /* ---- output ---- */
 
-static void
-user_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 /* A newline-separated list as a JSON array. */
 static void
 user_json_list(const char *s)
@@ -389,7 +374,7 @@ user_json_list(const char *s)
 		size_t n = strcspn(s, "\n");
 		char one[STORE_LIST_MAX];
 		snprintf(one, sizeof one, "%.*s", (int)n, s);
-		user_json_str(one);
+		cli_json_str(one);
 		s += n + (s[n] == '\n');
 		if (*s)
 			putchar(',');
@@ -407,23 +392,11 @@ user_status(const struct identity *id)
 	return id->must_change ? "must-change" : "active";
 }
 
-static const char *
-user_time(long long t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return t == 0 ? "never" : "?";
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return out;
-}
-
 static void
 user_show_json(const struct identity *id)
 {
 	printf("{\"name\":");
-	user_json_str(id->name);
+	cli_json_str(id->name);
 	printf(",\"kind\":\"%s\",\"status\":\"%s\",\"created\":%lld,"
 	    "\"pw_changed\":%lld,\"revoked\":%s,\"revoked_at\":%lld,"
 	    "\"expires\":%lld,\"must_change\":%s,\"senders\":",
@@ -436,9 +409,9 @@ user_show_json(const struct identity *id)
 	printf(",\"networks\":");
 	user_json_list(id->networks);
 	printf(",\"limits\":");
-	user_json_str(id->limits);
+	cli_json_str(id->limits);
 	printf(",\"note\":");
-	user_json_str(id->note);
+	cli_json_str(id->note);
 	putchar('}');
 }
 
@@ -462,12 +435,12 @@ user_show_text(const struct identity *id)
 
 	printf("name        %s\nkind        %s\nstatus      %s\n", id->name,
 	    id->kind == STORE_APP ? "app" : "account", user_status(id));
-	printf("created     %s\n", user_time(id->created, t, sizeof t));
-	printf("pw_changed  %s\n", user_time(id->pw_changed, t, sizeof t));
+	printf("created     %s\n", cli_time(id->created, t, sizeof t));
+	printf("pw_changed  %s\n", cli_time(id->pw_changed, t, sizeof t));
 	if (id->revoked)
-		printf("revoked_at  %s\n", user_time(id->revoked_at, t,
+		printf("revoked_at  %s\n", cli_time(id->revoked_at, t,
 		    sizeof t));
-	printf("expires     %s\n", user_time(id->expires, t, sizeof t));
+	printf("expires     %s\n", cli_time(id->expires, t, sizeof t));
 	user_show_list("senders", id->senders);
 	user_show_list("from", id->from_addrs);
 	user_show_list("networks", id->networks);
@@ -540,7 +513,7 @@ user_list_one(const struct identity *id, void *arg)
 	} else {
 		printf("%-24s %-7s %-11s %s\n", id->name, id->kind ==
 		    STORE_APP ? "app" : "account", user_status(id),
-		    id->expires ? user_time(id->expires, t, sizeof t) :
+		    id->expires ? cli_time(id->expires, t, sizeof t) :
 		    "never");
 	}
 	return 0;
