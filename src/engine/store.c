@@ -338,25 +338,50 @@ store_identity_remove(struct store *st, const char *name, char *err,
 	return n < 0 ? -1 : n == 0 ? STORE_NOTFOUND : 0;
 }
 
-int
-store_identity_get(struct store *st, const char *name, struct identity *out,
-    char *err, size_t errlen)
+/* Run a query with one text parameter (?1 = name) and map its first row
+ * into out with fn.  Returns 0, STORE_NOTFOUND, or a store error. */
+static void store_susp_row(sqlite3_stmt *q, struct suspension *out);
+
+typedef void store_row_fn(sqlite3_stmt *q, void *out);
+
+static int
+store_get_one(struct store *st, const char *sql, const char *name,
+    store_row_fn *fn, void *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT " STORE_COLUMNS " FROM "
-	    "identities WHERE name = ?1", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return store_err(st, "prepare", err, errlen);
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
-		store_row(q, out);
+		fn(q, out);
 	sqlite3_finalize(q);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? STORE_NOTFOUND :
 	    store_err(st, "read", err, errlen);
+}
+
+static void
+store_row_identity(sqlite3_stmt *q, void *out)
+{
+	store_row(q, out);
+}
+
+static void
+store_row_suspension(sqlite3_stmt *q, void *out)
+{
+	store_susp_row(q, out);
+}
+
+int
+store_identity_get(struct store *st, const char *name, struct identity *out,
+    char *err, size_t errlen)
+{
+	return store_get_one(st, "SELECT " STORE_COLUMNS " FROM identities "
+	    "WHERE name = ?1", name, store_row_identity, out, err, errlen);
 }
 
 int
@@ -439,22 +464,10 @@ int
 store_suspend_get(struct store *st, const char *name, struct suspension *out,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT " STORE_SUSP_COLUMNS " FROM "
+	return store_get_one(st, "SELECT " STORE_SUSP_COLUMNS " FROM "
 	    "suspensions s WHERE s.name = ?1 ORDER BY " STORE_SUSP_ACTIVE
-	    " DESC, s.id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
-		return store_err(st, "prepare", err, errlen);
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		store_susp_row(q, out);
-	sqlite3_finalize(q);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? STORE_NOTFOUND :
-	    store_err(st, "read", err, errlen);
+	    " DESC, s.id DESC LIMIT 1", name, store_row_suspension, out, err,
+	    errlen);
 }
 
 int
