@@ -173,6 +173,22 @@ smtp_cmd_is_b64(int ch)
 	return smtp_cmd_is_alnum(ch) || ch == '+' || ch == '/' || ch == '=';
 }
 
+/* Take the rest of the line as cmd->arg and set t to scan it; -1 when it
+ * holds an 8-bit byte (AUTH and BDAT arguments are ASCII). */
+static int
+smtp_cmd_arg_cursor(struct smtp_cmd_cur *c, struct smtp_cmd *cmd,
+    struct smtp_cmd_cur *t)
+{
+	smtp_cmd_rest(c, &cmd->arg);
+	if (smtp_cmd_has_8bit((const unsigned char *)cmd->arg.p, cmd->arg.len))
+		return -1;
+	t->s = (const unsigned char *)cmd->arg.p;
+	t->pos = 0;
+	t->len = cmd->arg.len;
+	t->smtputf8 = 0;
+	return 0;
+}
+
 /* AUTH mechanism [initial-response], RFC 4954 §4. */
 static enum smtp_cmd_err
 smtp_cmd_auth(struct smtp_cmd_cur *c, struct smtp_cmd *cmd)
@@ -180,12 +196,8 @@ smtp_cmd_auth(struct smtp_cmd_cur *c, struct smtp_cmd *cmd)
 	struct smtp_cmd_cur t;
 	size_t n;
 
-	smtp_cmd_rest(c, &cmd->arg);
-	if (smtp_cmd_has_8bit((const unsigned char *)cmd->arg.p, cmd->arg.len))
+	if (smtp_cmd_arg_cursor(c, cmd, &t) < 0)
 		return CMD_ENONASCII;
-	t.s = (const unsigned char *)cmd->arg.p;
-	t.pos = 0;
-	t.len = cmd->arg.len;
 	n = smtp_cmd_span(&t, smtp_cmd_is_mech);
 	if (n == 0 || n > 20)
 		return CMD_ESYNTAX;
@@ -209,12 +221,8 @@ smtp_cmd_bdat(struct smtp_cmd_cur *c, struct smtp_cmd *cmd)
 	struct smtp_cmd_cur t;
 	size_t n;
 
-	smtp_cmd_rest(c, &cmd->arg);
-	if (smtp_cmd_has_8bit((const unsigned char *)cmd->arg.p, cmd->arg.len))
+	if (smtp_cmd_arg_cursor(c, cmd, &t) < 0)
 		return CMD_ENONASCII;
-	t.s = (const unsigned char *)cmd->arg.p;
-	t.pos = 0;
-	t.len = cmd->arg.len;
 	/* 1*DIGIT; more than 18 digits cannot be a size anyone accepts and
 	 * could overflow the caller's conversion. */
 	n = smtp_cmd_span(&t, smtp_cmd_is_digit);
