@@ -71,6 +71,12 @@ struct nh_conn *nh_conn_new(struct event_base *base,
     const struct nexthop_timeouts *to, const char *sessid);
 /* Close (QUIT when idle) and free; takes NULL.  No callback follows. */
 void nh_conn_free(struct nh_conn *c);
+/* Freeing an idle SMTP/LMTP connection sends QUIT and waits for the reply
+ * (at most 2 s) without holding anyone up.  nh_quitting: does this thread
+ * still wait for one?  nh_quit_abort: close them all now (before the
+ * thread's event base is freed). */
+int nh_quitting(void);
+void nh_quit_abort(void);
 
 /* Log as sessid from now on (a kept connection serves a new session). */
 void nh_conn_set_sessid(struct nh_conn *c, const char *sessid);

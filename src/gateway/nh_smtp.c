@@ -864,11 +864,17 @@ nh_smtp_eventcb(struct bufferevent *bev, short what, void *arg)
 struct nh_smtp_closer {
 	struct bufferevent *bev;
 	struct event *timer;
+	struct nh_smtp_closer *next, **prevp;	/* this thread's closers */
 };
+
+/* Closers are made and ended by one worker thread, on its event base. */
+static __thread struct nh_smtp_closer *nh_smtp_closers;
 
 static void
 nh_smtp_closer_end(struct nh_smtp_closer *q)
 {
+	if ((*q->prevp = q->next) != NULL)
+		q->next->prevp = q->prevp;
 	bufferevent_free(q->bev);
 	event_free(q->timer);
 	free(q);
@@ -921,7 +927,24 @@ nh_smtp_quit(struct nh_smtp *s)
 	bufferevent_enable(q->bev, EV_READ);
 	bufferevent_write(q->bev, "QUIT\r\n", 6);
 	evtimer_add(q->timer, &tv);
+	if ((q->next = nh_smtp_closers) != NULL)
+		q->next->prevp = &q->next;
+	q->prevp = &nh_smtp_closers;
+	nh_smtp_closers = q;
 	nh_smtp_drop(s);
+}
+
+int
+nh_quitting(void)
+{
+	return nh_smtp_closers != NULL;
+}
+
+void
+nh_quit_abort(void)
+{
+	while (nh_smtp_closers != NULL)
+		nh_smtp_closer_end(nh_smtp_closers);
 }
 
 /* ---- the ops ---- */

@@ -262,7 +262,8 @@ server_drain_tick(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	struct timeval tv = { 0, 100 * 1000 };
 
-	if (w->nlive == 0 || server_now_ms() >= w->drain_deadline_ms) {
+	if ((w->nlive == 0 && !nh_quitting()) ||
+	    server_now_ms() >= w->drain_deadline_ms) {
 		event_base_loopbreak(w->base);
 		return;
 	}
@@ -301,6 +302,7 @@ server_thread(void *arg)
 	int batched = log_thread_attach(w->base) == 0;
 
 	event_base_dispatch(w->base);
+	nh_quit_abort();
 	if (batched)
 		log_thread_detach();
 	return NULL;

@@ -31,8 +31,7 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-/* Make room for len more bytes plus the NUL; grows geometrically. */
-static int
+int
 buf_reserve(struct buf *b, size_t len)
 {
 	size_t need, cap;

@@ -23,6 +23,10 @@ void buf_init(struct buf *b, size_t max);
 void buf_done(struct buf *b);
 /* Empty the buffer, keeping its allocation. */
 void buf_reset(struct buf *b);
+/* Make room for len more bytes (plus the NUL) now, growing geometrically,
+ * so appends of a roughly known total do not reallocate one by one.
+ * Returns 0, or -1 (buffer unchanged) as buf_append. */
+int buf_reserve(struct buf *b, size_t len);
 /* Append len bytes.  Returns 0, or -1 (buffer unchanged) when the result
  * would exceed max or memory is exhausted. */
 int buf_append(struct buf *b, const void *p, size_t len);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 4096	/* a longer line is cut, and says so */
+#define LOG_LINE_GUESS 256	/* most lines fit */
 
 static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_min = LOG_LVL_INFO;
@@ -107,12 +108,27 @@ needs_quotes(const char *v, size_t len)
 	return 0;
 }
 
+/* " key=" without printf: log lines are written several times per message. */
+static void
+log_key(struct buf *b, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (buf_reserve(b, n + 2) < 0)
+		return;
+	b->data[b->len++] = ' ';
+	memcpy(b->data + b->len, key, n);
+	b->len += n;
+	b->data[b->len++] = '=';
+	b->data[b->len] = '\0';
+}
+
 void
 log_kv(struct buf *b, const char *key, const char *val, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	buf_printf(b, " %s=", key);
+	log_key(b, key);
 	if (!needs_quotes(val, len)) {
 		buf_append(b, val, len);
 		return;
@@ -134,13 +150,36 @@ log_kv(struct buf *b, const char *key, const char *val, size_t len)
 	buf_puts(b, "\"");
 }
 
+/* Decimal digits of v into the end of out[0..len); returns where they
+ * start.  len >= 21 holds any long long with its sign. */
+static char *
+log_digits(char *out, size_t len, long long v)
+{
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+	char *p = out + len;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 void
 logline_begin(struct logline *l, enum log_level level, const char *sessid,
     const char *component, const char *event)
 {
 	buf_init(&l->b, LOG_LINE_MAX);
 	l->level = level;
-	buf_printf(&l->b, "%s %s %s", sessid ? sessid : "-", component, event);
+	buf_reserve(&l->b, LOG_LINE_GUESS);	/* one allocation per line */
+	buf_puts(&l->b, sessid ? sessid : "-");
+	buf_append(&l->b, " ", 1);
+	buf_puts(&l->b, component);
+	buf_append(&l->b, " ", 1);
+	buf_puts(&l->b, event);
 }
 
 void
@@ -158,33 +197,64 @@ logline_str(struct logline *l, const char *key, const char *val)
 void
 logline_int(struct logline *l, const char *key, long long val)
 {
-	buf_printf(&l->b, " %s=%lld", key, val);
+	char d[24], *p = log_digits(d, sizeof d, val);
+
+	log_key(&l->b, key);
+	buf_append(&l->b, p, (size_t)(d + sizeof d - p));
 }
 
 static const int syslog_prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
 
+/* "2026-11-23T06:10:00." for the current second, made once a second per
+ * thread: strftime and printf cost more than the rest of a line. */
+static size_t
+log_stamp(char *out, const struct timeval *tv)
+{
+	static __thread time_t sec = -1;
+	static __thread char stamp[32];
+	static __thread size_t stamplen;
+	struct tm tm;
+
+	if (tv->tv_sec != sec) {
+		gmtime_r(&tv->tv_sec, &tm);
+		stamplen = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S.",
+		    &tm);
+		sec = tv->tv_sec;
+	}
+	memcpy(out, stamp, stamplen);
+	return stamplen;
+}
+
 /* One write(2) per line (or per batch of whole lines) keeps lines from
- * several threads whole. */
+ * several threads whole.  The line: "<stamp>mmmZ jaga[PID]: <line>\n". */
 static void
 emit_stderr(const char *line, size_t len)
 {
-	char out[LOG_LINE_MAX + 128];
+	char out[LOG_LINE_MAX + 128], d[24], *p;
 	struct timeval tv;
-	struct tm tm;
-	int n;
+	size_t n, ms;
 
 	if (log_pid == 0)
 		log_pid = (int)getpid();
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	n = snprintf(out, sizeof out,
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ jaga[%d]: %.*s\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000), log_pid,
-	    (int)len, line);
-	if (n > (int)sizeof out)
-		n = (int)sizeof out;
-	log_out(out, (size_t)n);
+	n = log_stamp(out, &tv);
+	ms = (size_t)(tv.tv_usec / 1000);
+	out[n++] = (char)('0' + ms / 100);
+	out[n++] = (char)('0' + ms / 10 % 10);
+	out[n++] = (char)('0' + ms % 10);
+	memcpy(out + n, "Z jaga[", 7);
+	n += 7;
+	p = log_digits(d, sizeof d, log_pid);
+	memcpy(out + n, p, (size_t)(d + sizeof d - p));
+	n += (size_t)(d + sizeof d - p);
+	memcpy(out + n, "]: ", 3);
+	n += 3;
+	if (len > sizeof out - n - 1)
+		len = sizeof out - n - 1;
+	memcpy(out + n, line, len);
+	n += len;
+	out[n++] = '\n';
+	log_out(out, n);
 }
 
 void
