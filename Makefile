@@ -29,6 +29,8 @@ check:
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh --write
+	@bench/limits.sh --write
+	@bench/burst.sh --write
 
 fuzz:
 	@scripts/fuzz.sh
