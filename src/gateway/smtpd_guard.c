@@ -41,11 +41,11 @@ guard_job_work(void *arg)
 {
 	struct guard_job *j = arg;
 
-	if (j->at_data)
+	/* At DATA too: a suspension made while this transaction was in
+	 * flight (another session crossed the limit) stops it (issue 3 §4). */
+	j->state = guard_suspended(j->g, j->name, j->rule, sizeof j->rule);
+	if (j->at_data && j->state == GUARD_CLEAR)
 		guard_decide(j->g, &j->m, &j->res);
-	else
-		j->state = guard_suspended(j->g, j->name, j->rule,
-		    sizeof j->rule);
 }
 
 /* "smtp limit key=id:NAME thing= window= limit= count= action=" */
@@ -79,6 +79,20 @@ guard_data_done(struct session *s, struct guard_job *j)
 {
 	char why[SMTP_REPLYLINE_MAX];
 
+	if (j->state == GUARD_TEMPFAIL) {
+		j->next(s, 451, "4.3.0", "Error: account state cannot be "
+		    "read; try again later");
+		return;
+	}
+	if (j->state == GUARD_SUSPENDED) {
+		/* 4xx, not 5xx: the client keeps the message, and it goes
+		 * out once the administrator has lifted the suspension */
+		snprintf(why, sizeof why, "Account %s was suspended during "
+		    "this transaction (rule %s); contact your administrator",
+		    j->name, j->rule);
+		j->next(s, 451, "4.7.1", why);
+		return;
+	}
 	switch (j->res.verdict) {
 	case GUARD_PASS:
 		j->next(s, 0, NULL, NULL);

@@ -151,3 +151,27 @@ def test_suspend_cli_bad_input(jaga_bin, state_dir):
     assert rc == 1 and "not suspended" in err
     rc, _, _ = run(jaga_bin, state_dir, "suspend", "frobnicate")
     assert rc == 2
+
+
+def test_transaction_in_flight_gets_4xx(jaga_bin, jaga_factory, fake_hop, state_dir):
+    """Session A is inside DATA when session B bursts past the limit: A's
+    end of data is answered 451 4.7.1 (the client keeps the message) and
+    the next hop never sees it."""
+    add_user(jaga_bin, state_dir, "messages=3/1h action=suspend")
+    hop = fake_hop()
+    g = gateway_on(jaga_factory, hop, state_dir)
+    a = login(g)
+    assert a.cmd("MAIL FROM:<%s>" % NAME).code == 250
+    assert a.cmd("RCPT TO:<late@remote.test>").code == 250
+    assert a.cmd("DATA").code == 354
+    a.send(b"From: %s\r\nSubject: in flight\r\n\r\nwaiting\r\n" % NAME.encode())
+    b = login(g)
+    assert [send_one(b, i).code for i in range(4)] == [250, 250, 250, 550]
+    b.quit()
+    a.send(b".\r\n")
+    r = a.reply()
+    assert r.code == 451 and r.enh == "4.7.1", r
+    assert "suspended during this transaction" in r.text, r
+    a.quit()
+    assert len(hop.transactions) == 3
+    assert not any(b"in flight" in t["data"] for t in hop.transactions)
