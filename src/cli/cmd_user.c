@@ -47,6 +47,8 @@ struct user_opts {
 	struct buf overrides;
 	int app, json, pw_stdin;
 	long days;		/* --expires; -1 = not given */
+	int any_network;	/* --network any: no network restriction */
+	int default_limit;	/* --limit default: limits_default applies */
 	struct identity *id;	/* lists and limits land here */
 };
 
@@ -61,7 +63,10 @@ static const char user_usage[] =
 "  list [--json]             every identity (never the hashes)\n"
 "  show NAME [--json]        one identity\n"
 "  passwd NAME [--password-stdin]  a new password (generated unless read)\n"
+"  set NAME [--sender ...]... [--from ...]... [--network CIDR|any]...\n"
+"      [--limit SPEC|default] [--expires DAYS]  change an identity\n"
 "  revoke NAME               refuse its AUTH at once\n"
+"  unrevoke NAME             undo a revocation\n"
 "  remove NAME               delete it\n"
 "  import FILE               name:hash or Dovecot passwd-file lines\n"
 "  hash                      read a password on stdin, print its Argon2id\n"
@@ -161,7 +166,13 @@ static int
 user_list_add(char *field, size_t max, const char *what, const char *entry)
 {
 	struct cidr c;
-	const char *why = strcmp(what, "--network") == 0 ?
+	const char *why;
+
+	if (strcmp(what, "--network") == 0 && strcmp(entry, "any") == 0) {
+		uo.any_network = 1;
+		return 0;
+	}
+	why = strcmp(what, "--network") == 0 ?
 	    (cidr_parse(entry, &c) < 0 ? "not a CIDR network" : NULL) :
 	    user_addr_check(entry);
 	size_t len = strlen(field);
@@ -181,6 +192,11 @@ user_set_limit(const char *spec)
 {
 	size_t n = strlen(spec);
 
+	if (strcmp(spec, "default") == 0) {
+		uo.default_limit = 1;
+		uo.id->limits[0] = '\0';
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)spec[i] < 0x20 || spec[i] == 0x7f)
 			n = 0;
@@ -607,6 +623,74 @@ user_revoke(struct store *st, struct identity *id, int argc, char **argv)
 }
 
 static int
+user_unrevoke(struct store *st, struct identity *id, int argc, char **argv)
+{
+	if (user_get(st, argv[0], id) != 0)
+		return 1;
+	if (!id->revoked) {
+		fprintf(stderr, "jaga user unrevoke: %s is not revoked\n",
+		    id->name);
+		return 0;
+	}
+	id->revoked = 0;
+	id->revoked_at = 0;
+	if (user_put(st, id) != 0)
+		return 1;
+	fprintf(stderr, "jaga user unrevoke: %s may AUTH again (consider "
+	    "\"jaga user passwd %s\" if its password leaked)\n", id->name,
+	    id->name);
+	return 0;
+}
+
+/* Copy the fields given on the command line (in opt) over cur.  Returns
+ * how many were given. */
+static int
+user_set_fields(struct identity *cur, const struct identity *opt)
+{
+	int n = 0;
+
+	if (opt->senders[0] && ++n)
+		memcpy(cur->senders, opt->senders, sizeof cur->senders);
+	if (opt->from_addrs[0] && ++n)
+		memcpy(cur->from_addrs, opt->from_addrs, sizeof cur->from_addrs);
+	if ((opt->networks[0] || uo.any_network) && ++n)
+		memcpy(cur->networks, uo.any_network ? "" : opt->networks,
+		    uo.any_network ? 1 : sizeof cur->networks);
+	if ((opt->limits[0] || uo.default_limit) && ++n)
+		memcpy(cur->limits, opt->limits, sizeof cur->limits);
+	if (uo.days >= 0 && ++n)
+		cur->expires = uo.days ? (long long)time(NULL) +
+		    uo.days * 86400LL : 0;
+	return n;
+}
+
+static int
+user_set(struct store *st, struct identity *id, int argc, char **argv)
+{
+	struct identity *cur = calloc(1, sizeof *cur);
+	int r = 1;
+
+	if (cur == NULL || user_get(st, argv[0], cur) != 0) {
+		free(cur);
+		return 1;
+	}
+	if (user_set_fields(cur, id) == 0) {
+		fprintf(stderr, "jaga user set: nothing to change (give "
+		    "--sender, --from, --network, --limit or --expires)\n");
+		r = 2;
+	} else if (user_put(st, cur) == 0) {
+		fprintf(stderr, "jaga user set: %s changed; a running daemon "
+		    "applies senders and networks at its next AUTH, limits "
+		    "at its next message\n", cur->name);
+		user_warn_unrestricted(cur);
+		r = 0;
+	}
+	sodium_memzero(cur, sizeof *cur);
+	free(cur);
+	return r;
+}
+
+static int
 user_remove(struct store *st, struct identity *id, int argc, char **argv)
 {
 	char err[512];
@@ -752,6 +836,15 @@ static const struct user_verb user_verbs[] = {
 	    "with \"jaga suspend lift --require-password-change\").\n" },
 	{ "revoke", user_revoke, 0, 1, " NAME [-c FILE] [-o name=value]...\n"
 	    "Revoke NAME: a running daemon refuses its next AUTH.\n" },
+	{ "unrevoke", user_unrevoke, 0, 1, " NAME [-c FILE] [-o name=value]"
+	    "...\nUndo a revocation: NAME may AUTH again with its password.\n" },
+	{ "set", user_set, UO_LISTS | UO_LIMIT | UO_EXPIRES, 1, " NAME "
+	    "[--sender ADDR|@DOMAIN]... [--from ADDR|@DOMAIN]...\n"
+	    "    [--network CIDR|any]... [--limit SPEC|default] [--expires DAYS]"
+	    " [-c FILE]\n    [-o name=value]...\nChange NAME: each list given "
+	    "replaces the stored one (--network any: from\nevery network), "
+	    "--limit default returns to limits_default, --expires 0 means\n"
+	    "never.  A running daemon applies it without a restart.\n" },
 	{ "remove", user_remove, 0, 1, " NAME [-c FILE] [-o name=value]...\n"
 	    "Delete NAME from the store.\n" },
 	{ "import", user_import, 0, 1, " FILE [-c FILE] [-o name=value]...\n"

@@ -12,6 +12,7 @@
 #include "engine/store.h"
 #include "gateway/users.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 
 #define AUTHDB_PATH_MAX 4096
 #define AUTHDB_POOL_MAX 16	/* idle handles kept (the job pool is 2) */
@@ -132,6 +133,27 @@ authdb_senders_fill(struct authdb_senders *out, const char *name,
 	snprintf(out->from_addrs, sizeof out->from_addrs, "%s",
 	    frm[0] ? frm : snd);
 	out->restricted = out->senders[0] != '\0';
+	snprintf(out->networks, sizeof out->networks, "%s",
+	    id ? id->networks : "");
+}
+
+int
+authdb_network_ok(const char *networks, const struct sockaddr *sa)
+{
+	const char *p = networks;
+	char one[STORE_LIST_MAX];
+	struct cidr c;
+
+	if (!*p)
+		return 1;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		snprintf(one, sizeof one, "%.*s", (int)n, p);
+		if (cidr_parse(one, &c) == 0 && cidr_match(&c, sa))
+			return 1;
+		p += n + (p[n] == '\n');
+	}
+	return 0;
 }
 
 enum authdb_result

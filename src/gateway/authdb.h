@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <sys/socket.h>
+
 #include "engine/store.h"
 
 struct users;
@@ -32,7 +34,13 @@ struct authdb_senders {
 	int restricted;			/* the lists below apply */
 	char senders[STORE_LIST_MAX];	/* MAIL FROM */
 	char from_addrs[STORE_LIST_MAX];	/* header From: */
+	char networks[STORE_LIST_MAX];	/* CIDRs the identity may AUTH
+					 * from, one per line; "" = any */
 };
+
+/* May an identity with the networks list above AUTH from sa?  An empty
+ * list allows every network; an entry that does not parse allows none. */
+int authdb_network_ok(const char *networks, const struct sockaddr *sa);
 
 /* A checker for the store at dbpath (copied) with users (borrowed, may be
  * empty) behind it.  Returns NULL with the reason in err. */

@@ -81,6 +81,14 @@ auth_ok(struct session *s, struct auth_job *j)
 {
 	if (smtpd_lockout_account(s, j->name))
 		return;
+	if (!authdb_network_ok(j->snd.networks,
+	    (const struct sockaddr *)&s->sa)) {
+		/* told only after the right password, as revoked is */
+		auth_log(s, j->name, "network", 535);
+		smtpd_auth_refuse_later(s, 535, "5.7.8", "Error: authentication "
+		    "failed: this credential may not be used from your network");
+		return;
+	}
 	snprintf(s->auth_user, sizeof s->auth_user, "%s", j->name);
 	s->snd = j->snd;	/* sender enforcement */
 	smtpd_lockout_ok(s);

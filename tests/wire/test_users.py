@@ -154,3 +154,61 @@ def test_too_new_schema_stops_the_daemon(jaga_bin, state_dir, jaga_factory):
     assert rc == 1 and "jaga.db has schema version 99; this jaga knows up to" in err
     with pytest.raises(RuntimeError, match="schema version 99"):
         jaga_factory(roles=("submission",), state_dir=state_dir)
+
+
+def auth_from(jaga, src, name, password):
+    from wirelib import SmtpClient
+    with SmtpClient(*jaga.addr("submission"), src=src) as c:
+        assert c.greeting().code == 220
+        c.ehlo()
+        assert c.starttls().code == 220
+        c.ehlo()
+        return c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (name, password)))
+
+
+def test_networks_set_unrevoke(jaga_bin, state_dir, gateway):
+    """--network limits where a credential may AUTH from; `jaga user set`
+    changes it (and limits) in the running daemon; unrevoke undoes revoke."""
+    rc, out, err = user(jaga_bin, state_dir, "add", "office-app", "--app", "--sender",
+                        "@local.test", "--network", "127.0.5.0/24", "--password-stdin",
+                        stdin=b"Office-Pass-1\n")
+    assert rc == 0, err
+    r = auth_from(gateway, "127.0.5.9", "office-app", "Office-Pass-1")
+    assert r.code == 235, r
+    r = auth_from(gateway, "127.0.6.9", "office-app", "Office-Pass-1")
+    assert r.code == 535 and r.enh == "5.7.8" and "network" in r.text, r
+    # a wrong password from outside is an ordinary failure (nothing told)
+    r = auth_from(gateway, "127.0.6.9", "office-app", "wrong")
+    assert r.code == 535 and "network" not in r.text, r
+    assert gateway.wait_log(re.compile(r" smtp auth mech=PLAIN user=office-app result=network "
+                                       r"code=535\b"))
+
+    rc, _, err = user(jaga_bin, state_dir, "set", "office-app", "--network", "127.0.6.0/24",
+                      "--limit", "messages=5/1h")
+    assert rc == 0 and "changed" in err, err
+    assert auth_from(gateway, "127.0.6.9", "office-app", "Office-Pass-1").code == 235
+    assert auth_from(gateway, "127.0.5.9", "office-app", "Office-Pass-1").code == 535
+    rc, out, _ = user(jaga_bin, state_dir, "show", "office-app", "--json")
+    j = json.loads(out)
+    assert j["networks"] == ["127.0.6.0/24"] and j["limits"] == "messages=5/1h", j
+    assert j["senders"] == ["@local.test"], j      # not given: kept
+
+    rc, _, err = user(jaga_bin, state_dir, "set", "office-app", "--network", "any",
+                      "--limit", "default")
+    assert rc == 0, err
+    j = json.loads(user(jaga_bin, state_dir, "show", "office-app", "--json")[1])
+    assert j["networks"] == [] and j["limits"] == "", j
+    assert auth_from(gateway, "127.0.7.9", "office-app", "Office-Pass-1").code == 235
+
+    rc, _, err = user(jaga_bin, state_dir, "set", "office-app")
+    assert rc == 2 and "nothing to change" in err
+    rc, _, err = user(jaga_bin, state_dir, "set", "ghost", "--limit", "default")
+    assert rc == 1
+    rc, _, err = user(jaga_bin, state_dir, "set", "office-app", "--network", "10.0.0.0/33")
+    assert rc == 2 and "not a CIDR" in err, err
+
+    assert user(jaga_bin, state_dir, "revoke", "office-app")[0] == 0
+    assert auth_from(gateway, "127.0.5.9", "office-app", "Office-Pass-1").code == 535
+    rc, _, err = user(jaga_bin, state_dir, "unrevoke", "office-app")
+    assert rc == 0 and "may AUTH again" in err, err
+    assert auth_from(gateway, "127.0.5.9", "office-app", "Office-Pass-1").code == 235
