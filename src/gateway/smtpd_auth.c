@@ -128,12 +128,19 @@ auth_check(struct session *s, const char *name, size_t nlen, const char *pass,
 	    AUTH_NAME_MAX), name);
 	if (smtpd_lockout_ip(s) || smtpd_lockout_account(s, nm))
 		return;		/* before the password is checked */
+	if (nlen > AUTH_NAME_MAX || plen > AUTH_PASS_MAX) {
+		/* no such identity can exist: a failure like any other */
+		smtpd_lockout_fail(s, nm);
+		smtpd_auth_refuse_later(s, 535, "5.7.8",
+		    "Error: authentication failed");
+		return;
+	}
 	j = calloc(1, sizeof *j);
-	if (j == NULL || nlen > AUTH_NAME_MAX || plen > AUTH_PASS_MAX ||
-	    (j->pass = sodium_malloc(plen + 1)) == NULL) {
+	if (j == NULL || (j->pass = sodium_malloc(plen + 1)) == NULL) {
 		free(j);
 		s->state = S_CMD;
-		smtpd_client_error(s, 535, "5.7.8", "Error: authentication failed");
+		smtpd_client_error(s, 454, "4.7.0", "Error: temporary "
+		    "authentication failure");
 		return;
 	}
 	memcpy(j->name, name, nlen);
