@@ -409,6 +409,7 @@ nh_req_name(enum nh_req req)
 		[NH_REQ_NONE] = "idle", [NH_REQ_OPEN] = "connect",
 		[NH_REQ_MAIL] = "MAIL", [NH_REQ_RCPT] = "RCPT",
 		[NH_REQ_DATA] = "DATA", [NH_REQ_RSET] = "RSET",
+		[NH_REQ_MAILRCPT] = "MAIL",
 	};
 
 	return names[req];
@@ -457,6 +458,48 @@ nh_rcpt(struct nh_conn *c, const char *path, nh_cb *cb, void *arg)
 {
 	nh_begin(c, NH_REQ_RCPT, cb, arg);
 	c->ops->rcpt(c, path);
+}
+
+/* nh_mail_rcpt without pipelining: RCPT after MAIL's reply. */
+static void
+nh_chain_rcpt_done(void *arg, const struct smtp_reply *r, int n)
+{
+	struct nh_conn *c = arg;
+	struct smtp_reply both[2];
+
+	both[0] = c->chain_mail;
+	both[1] = r[0];
+	c->chain_cb(c->chain_arg, both, 2);
+}
+
+static void
+nh_chain_mail_done(void *arg, const struct smtp_reply *r, int n)
+{
+	struct nh_conn *c = arg;
+
+	if (r[0].code / 100 != 2) {
+		c->chain_cb(c->chain_arg, r, 1);
+		return;
+	}
+	c->chain_mail = r[0];
+	nh_rcpt(c, c->chain_rcpt, nh_chain_rcpt_done, c);
+}
+
+void
+nh_mail_rcpt(struct nh_conn *c, const char *from, const char *params,
+    const char *rcpt, nh_cb *cb, void *arg)
+{
+	if (c->ops->mail_rcpt != NULL &&
+	    (c->ops->caps(c) & SMTP_CAP_PIPELINING) &&
+	    nh_replies(c, 2) != NULL) {
+		nh_begin(c, NH_REQ_MAILRCPT, cb, arg);
+		c->ops->mail_rcpt(c, from, params != NULL ? params : "", rcpt);
+		return;
+	}
+	c->chain_cb = cb;
+	c->chain_arg = arg;
+	snprintf(c->chain_rcpt, sizeof c->chain_rcpt, "%s", rcpt);
+	nh_mail(c, from, params, nh_chain_mail_done, c);
 }
 
 void

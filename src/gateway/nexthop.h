@@ -94,6 +94,14 @@ void nh_mail(struct nh_conn *c, const char *path, const char *params,
     nh_cb *cb, void *arg);
 /* RCPT TO:path. */
 void nh_rcpt(struct nh_conn *c, const char *path, nh_cb *cb, void *arg);
+/* MAIL FROM:from params, then RCPT TO:rcpt: both in one write when the
+ * next hop offers PIPELINING (RFC 2920 §3.1: MAIL and RCPT may be sent
+ * together), else one after the other (RCPT only after a 2xx to MAIL).
+ * The callback gets r[0] the reply to MAIL and, when nreplies is 2, r[1]
+ * the reply to RCPT; nreplies 1 means the connection failed (r[0] says
+ * how) or MAIL was refused and RCPT never sent. */
+void nh_mail_rcpt(struct nh_conn *c, const char *from, const char *params,
+    const char *rcpt, nh_cb *cb, void *arg);
 /* DATA, then the message (CRLF line ends, NOT dot-stuffed: nh_data
  * stuffs), then "." and the reply (LMTP: one per accepted recipient).
  * msg must stay valid until the callback. */

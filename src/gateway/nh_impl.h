@@ -11,12 +11,13 @@
 #define JAGA_GATEWAY_NH_IMPL_H
 
 #include "gateway/nexthop.h"
+#include "mail/limits.h"
 
 struct event;
 
 enum nh_req {
 	NH_REQ_NONE, NH_REQ_OPEN, NH_REQ_MAIL, NH_REQ_RCPT, NH_REQ_DATA,
-	NH_REQ_RSET,
+	NH_REQ_RSET, NH_REQ_MAILRCPT,
 };
 
 struct nh_ops {
@@ -28,6 +29,9 @@ struct nh_ops {
 	unsigned (*caps)(const struct nh_conn *c);
 	void (*mail)(struct nh_conn *c, const char *path, const char *params);
 	void (*rcpt)(struct nh_conn *c, const char *path);
+	/* MAIL and RCPT in one write, two replies (NULL: not offered) */
+	void (*mail_rcpt)(struct nh_conn *c, const char *from,
+	    const char *params, const char *rcpt);
 	void (*data)(struct nh_conn *c, const char *msg, size_t len);
 	void (*rset)(struct nh_conn *c);
 };
@@ -50,6 +54,12 @@ struct nh_conn {
 	struct smtp_reply *replies;	/* reply array for the callback */
 	int nreplies;			/* how many to deliver */
 	int replies_cap;
+	/* nh_mail_rcpt one command at a time: the caller's callback, the
+	 * recipient, and MAIL's reply while RCPT runs */
+	nh_cb *chain_cb;
+	void *chain_arg;
+	char chain_rcpt[SMTP_PATH_MAX + 1];
+	struct smtp_reply chain_mail;
 };
 
 extern const struct nh_ops nh_smtp_ops;

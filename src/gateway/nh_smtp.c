@@ -38,6 +38,7 @@ enum nh_smtp_state {
 	NH_S_CLOSED, NH_S_CONNECTING, NH_S_GREETING, NH_S_EHLO, NH_S_HELO,
 	NH_S_STARTTLS, NH_S_TLS, NH_S_READY, NH_S_MAIL, NH_S_RCPT,
 	NH_S_DATA, NH_S_BODY, NH_S_DOT, NH_S_RSET,
+	NH_S_PMAIL, NH_S_PRCPT,		/* MAIL and RCPT sent together */
 	NH_S_COUNT
 };
 
@@ -75,7 +76,7 @@ static const char *const nh_smtp_phase[NH_S_COUNT] = {
 	[NH_S_TLS] = "TLS handshake", [NH_S_READY] = "idle",
 	[NH_S_MAIL] = "MAIL", [NH_S_RCPT] = "RCPT", [NH_S_DATA] = "DATA",
 	[NH_S_BODY] = "message transfer", [NH_S_DOT] = "end of data",
-	[NH_S_RSET] = "RSET",
+	[NH_S_RSET] = "RSET", [NH_S_PMAIL] = "MAIL", [NH_S_PRCPT] = "RCPT",
 };
 
 static const char *
@@ -614,6 +615,40 @@ nh_smtp_on_rcpt(struct nh_smtp *s, const struct smtp_reply *r)
 	nh_smtp_pass(s, r);
 }
 
+/* MAIL and RCPT went together (RFC 2920): MAIL's reply is kept until
+ * RCPT's comes.  A 421 closes the connection: no second reply follows. */
+static void
+nh_smtp_on_pmail(struct nh_smtp *s, const struct smtp_reply *r)
+{
+	s->c->replies[0] = *r;
+	if (r->code / 100 == 2) {
+		s->in_txn = 1;
+		s->nrcpt_ok = 0;
+	}
+	if (r->code == 421) {
+		s->owed = 0;
+		nh_smtp_enter(s, NH_S_READY);
+		nh_finish(s->c, 1);
+		nh_smtp_drop(s);
+		return;
+	}
+	smtp_reply_init(&s->reply);
+	nh_smtp_enter(s, NH_S_PRCPT);
+}
+
+static void
+nh_smtp_on_prcpt(struct nh_smtp *s, const struct smtp_reply *r)
+{
+	if (r->code / 100 == 2 && s->in_txn)
+		s->nrcpt_ok++;
+	s->c->replies[1] = *r;
+	s->owed = 0;
+	nh_smtp_enter(s, NH_S_READY);
+	nh_finish(s->c, 2);
+	if (r->code == 421)
+		nh_smtp_drop(s);
+}
+
 static void
 nh_smtp_on_rset(struct nh_smtp *s, const struct smtp_reply *r)
 {
@@ -755,6 +790,8 @@ static nh_smtp_handler *const nh_smtp_handlers[NH_S_COUNT] = {
 	[NH_S_DATA] = nh_smtp_on_data,
 	[NH_S_DOT] = nh_smtp_on_dot,
 	[NH_S_RSET] = nh_smtp_on_rset,
+	[NH_S_PMAIL] = nh_smtp_on_pmail,
+	[NH_S_PRCPT] = nh_smtp_on_prcpt,
 };
 
 /* ---- reading ---- */
@@ -1052,6 +1089,31 @@ nh_smtp_rcpt(struct nh_conn *c, const char *path)
 }
 
 static void
+nh_smtp_mail_rcpt(struct nh_conn *c, const char *from, const char *params,
+    const char *rcpt)
+{
+	struct nh_smtp *s = c->impl;
+	char line[2 * NH_SMTP_CMD_MAX];
+	int n;
+
+	if (s->st != NH_S_READY) {
+		nh_finish_made(c, 1, 451, "4.4.2",
+		    "next hop connection not open");
+		return;
+	}
+	/* no CR or LF may smuggle a command in (RFC 5321 §2.3.8) */
+	n = snprintf(line, sizeof line, "MAIL FROM:%s%s\r\nRCPT TO:%s\r\n",
+	    from, params, rcpt);
+	if (n < 0 || (size_t)n >= sizeof line || strpbrk(from, "\r\n") ||
+	    strpbrk(params, "\r\n") || strpbrk(rcpt, "\r\n")) {
+		nh_finish_made(c, 1, 501, "5.5.2", "invalid command parameter");
+		return;
+	}
+	s->owed = 1;
+	nh_smtp_send(s, line, (size_t)n, NH_S_PMAIL);
+}
+
+static void
 nh_smtp_data(struct nh_conn *c, const char *msg, size_t len)
 {
 	struct nh_smtp *s = c->impl;
@@ -1082,6 +1144,7 @@ const struct nh_ops nh_smtp_ops = {
 	.caps = nh_smtp_caps,
 	.mail = nh_smtp_mail,
 	.rcpt = nh_smtp_rcpt,
+	.mail_rcpt = nh_smtp_mail_rcpt,
 	.data = nh_smtp_data,
 	.rset = nh_smtp_rset,
 };

@@ -133,6 +133,11 @@ const struct param_def jaga_params[] = {
 	  "Idle next-hop connections each worker keeps for the next client "
 	  "session (saves a connect, EHLO and QUIT per message); 0 = none",
 	  NULL },
+	{ "next_hop_pipelining", P_BOOL, "yes", 0, 0, NULL,
+	  "Answer MAIL once the local checks pass and send it to a next hop "
+	  "that offers PIPELINING together with the first RCPT (RFC 2920): "
+	  "one round trip less per message; a sender the next hop refuses is "
+	  "refused at RCPT, as Postfix's smtpd_delay_reject does", NULL },
 	{ "next_hop_cache_time", P_TIME, "5s", 100, 3600 * SEC, NULL,
 	  "How long an idle next-hop connection is kept", NULL },
 	{ "next_hop_tls", P_ENUM, "may", 0, 0, "none|may|encrypt|verify",
@@ -530,6 +535,7 @@ params_load_numbers(struct params_ctx *x)
 	s->workers = params_uint(c, "workers");
 	s->nh_cache = params_uint(c, "next_hop_cache");
 	s->nh_cache_ms = params_uint(c, "next_hop_cache_time");
+	s->nh_pipelining = config_int(c, "next_hop_pipelining") != 0;
 	s->shutdown_timeout_ms = params_uint(c, "shutdown_timeout");
 	s->run_as = config_str(c, "run_as");
 	s->bare_lf = strcmp(config_str(c, "bare_newline"), "normalize") == 0 ?

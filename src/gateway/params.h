@@ -49,6 +49,7 @@ struct settings {
 	unsigned max_errors;
 	unsigned workers;		/* 0 = one per core */
 	unsigned nh_cache, nh_cache_ms;	/* idle next-hop connections kept */
+	int nh_pipelining;		/* MAIL goes with the first RCPT */
 	unsigned shutdown_timeout_ms;	/* SIGTERM: time for transactions */
 	const char *run_as;		/* "" = keep the user we started as */
 	enum bare_lf_policy bare_lf;

@@ -166,6 +166,7 @@ void
 smtpd_tx_reset(struct session *s)
 {
 	s->in_tx = 0;
+	s->mail_deferred = 0;
 	s->from[0] = '\0';
 	s->smtputf8 = 0;
 	s->nrcpts = 0;

@@ -85,6 +85,8 @@ struct session {
 	struct rcpt *rcpts;
 	unsigned nrcpts, rcpts_cap;
 	int nh_tx;		/* the next hop has a transaction open */
+	int mail_deferred;	/* MAIL answered here, goes with the first
+				 * RCPT (next_hop_pipelining) */
 	int nh_reused;		/* nh came from the pool, not yet proven */
 	struct auth_job *auth_job;	/* AUTH check running in the pool */
 	struct guard_job *guard_job;	/* limits/suspension check running */

@@ -1,6 +1,10 @@
 /* smtpd_envelope.c - MAIL and RCPT, relayed to the next hop in lockstep so
  * the next hop's answer (an unknown recipient, say) reaches the client at
- * once (RFC 5321 §3.3), and the open-relay decision (engine/relay.h). */
+ * once (RFC 5321 §3.3), and the open-relay decision (engine/relay.h).
+ * With next_hop_pipelining, MAIL is answered once the local checks pass
+ * and goes to a next hop that offers PIPELINING with the first RCPT, in
+ * one write (RFC 2920): a sender the next hop refuses is refused at RCPT,
+ * as Postfix's smtpd_delay_reject does. */
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -122,6 +126,19 @@ mail_build_params(struct session *s, unsigned caps)
 	buf_done(&b);
 }
 
+/* MAIL is accepted here; the next hop hears it with the first RCPT. */
+static void
+mail_defer(struct session *s)
+{
+	smtpd_reply(s, 250, "2.1.0", "Ok");
+	smtpd_log_answer(s, "mail", "from", s->pending_path, 250, "2.1.0",
+	    NULL);
+	s->in_tx = 1;
+	s->mail_deferred = 1;
+	memcpy(s->from, s->pending_path, sizeof s->from);
+	smtpd_resume(s);
+}
+
 /* RFC 6531 §3.4: SMTPUTF8 only goes on when the next hop offers it. */
 static void
 mail_send(struct session *s)
@@ -139,6 +156,10 @@ mail_send(struct session *s)
 		return;
 	}
 	mail_build_params(s, caps);
+	if (s->w->st->nh_pipelining && (caps & SMTP_CAP_PIPELINING)) {
+		mail_defer(s);
+		return;
+	}
 	nh_mail(s->nh, s->pending_path, s->pending_params, mail_done, s);
 }
 
@@ -345,6 +366,70 @@ rcpt_done(void *arg, const struct smtp_reply *r, int n)
 	smtpd_resume(s);
 }
 
+static void rcpt_pipe_send(struct session *s);
+
+static void
+rcpt_pipe_opened(void *arg, const struct smtp_reply *r, int n)
+{
+	struct session *s = arg;
+
+	if (r->code / 100 == 2) {
+		rcpt_pipe_send(s);
+		return;
+	}
+	smtpd_log_answer(s, "rcpt", "to", s->pending_path, 451, "4.4.1",
+	    "next hop not available");
+	smtpd_reply(s, 451, "4.4.1", "Error: next hop not available, try "
+	    "again later");
+	nh_conn_free(s->nh);
+	s->nh = NULL;
+	smtpd_resume(s);
+}
+
+/* The replies to MAIL (r[0]) and RCPT (r[1]) sent together.  A refused
+ * MAIL answers this RCPT, and the next RCPT tries MAIL again. */
+static void
+rcpt_pipe_done(void *arg, const struct smtp_reply *r, int n)
+{
+	struct session *s = arg;
+	const struct settings *st = s->w->st;
+
+	if (s->nh_reused && r[0].code / 100 == 4 && !nh_is_open(s->nh)) {
+		/* a kept connection the next hop had closed: a new one */
+		nh_conn_free(s->nh);
+		s->nh_reused = 0;
+		s->nh = nh_conn_new(s->w->base, &s->ls->next_hop, &st->nh_tls,
+		    &st->nh_timeouts, s->id);
+		if (s->nh != NULL) {
+			nh_open(s->nh, rcpt_pipe_opened, s);
+			return;
+		}
+	}
+	s->nh_reused = 0;
+	if (r[0].code / 100 != 2 || n < 2) {
+		smtpd_log_answer(s, "mail", "from", s->from, r[0].code,
+		    r[0].enh[0] ? r[0].enh : "-", "next hop refused it at RCPT");
+		rcpt_done(s, &r[0], 1);
+		return;
+	}
+	s->mail_deferred = 0;
+	s->nh_tx = 1;
+	rcpt_done(s, &r[1], 1);
+}
+
+static void
+rcpt_pipe_send(struct session *s)
+{
+	if (s->nh == NULL) {
+		struct smtp_reply r;
+		smtp_reply_set(&r, 451, "4.3.0", "out of memory");
+		rcpt_done(s, &r, 1);
+		return;
+	}
+	nh_mail_rcpt(s->nh, s->from, s->pending_params, s->pending_path,
+	    rcpt_pipe_done, s);
+}
+
 /* RFC 5321 §4.1.1.3: "<Postmaster>" without a domain is ours. */
 static void
 rcpt_path(struct session *s, const struct addr *a)
@@ -401,5 +486,8 @@ smtpd_cmd_rcpt(struct session *s, struct smtp_cmd *cmd)
 		return;
 	}
 	envelope_wait(s);
-	nh_rcpt(s->nh, s->pending_path, rcpt_done, s);
+	if (s->mail_deferred)
+		rcpt_pipe_send(s);
+	else
+		nh_rcpt(s->nh, s->pending_path, rcpt_done, s);
 }

@@ -733,6 +733,8 @@ class FakeNextHop:
                       lmtp_rcpt_end(rcpt) -> reply line
       hang_after_dot  read the message, never answer
       drop_after_bytes  close the connection after this many bytes of DATA
+      drop_at_mail    close the connection instead of answering this many
+                      MAIL commands (a kept connection that died)
 
     Every transaction that reached the final dot is recorded in
     self.transactions (dicts with mail, rcpts, data(bytes, dot-unstuffed),
@@ -752,6 +754,7 @@ class FakeNextHop:
         self.lmtp_rcpt_end = lambda rcpt: "250 2.0.0 <%s> delivered" % rcpt
         self.hang_after_dot = False
         self.drop_after_bytes = None
+        self.drop_at_mail = 0
         self.transactions = []
         self.commands = []
         self.connections = 0
@@ -813,6 +816,10 @@ class FakeNextHop:
                     caps = ["fake.nexthop.test"] + (self.ehlo_caps if verb != "HELO" else [])
                     for i, c in enumerate(caps):
                         out("250%s%s" % ("-" if i < len(caps) - 1 else " ", c))
+                elif verb == "MAIL" and self.drop_at_mail > 0:
+                    self.drop_at_mail -= 1
+                    s.close()
+                    return
                 elif verb == "MAIL":
                     mail, rcpts = cmdline[10:].strip(), []
                     out(self.mail_reply)
