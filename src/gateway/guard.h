@@ -27,6 +27,10 @@ struct guard;
  * Returns NULL with the reason in err (a bad default, ENOMEM). */
 struct guard *guard_new(struct authdb *adb, const char *state_dir,
     const char *limits_default, char *err, size_t errlen);
+struct redisdb;
+/* Count and suspend in db (borrowed; store = redis://, gateway/shared.h)
+ * instead of counters.db and jaga.db.  Before guard_prepare. */
+void guard_use_redis(struct guard *g, struct redisdb *db);
 /* Open the counter file (after dropping root).  Returns 0 or -1 + err. */
 int guard_prepare(struct guard *g, char *err, size_t errlen);
 /* Takes NULL.  No call may be running. */
