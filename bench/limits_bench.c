@@ -232,16 +232,35 @@ bench_redis_memory(const char *url, const struct limits_spec *spec,
 	counter_backend_free(b);
 }
 
+/* The memory and SQLite backends' rates; 0 or -1 (said). */
+static int
+bench_local_rates(const char *dir, const struct limits_spec *spec,
+    double secs)
+{
+	struct counter_backend *b = counters_mem_new(2 * BENCH_HOT_KEYS);
+	char err[256], path[512];
+
+	bench_rates("memory", b, spec, secs);
+	counter_backend_free(b);
+	snprintf(path, sizeof(path), "%s/rate.db", dir);
+	if ((b = counters_sqlite_new(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "limits_bench: %s\n", err);
+		return -1;
+	}
+	bench_rates("sqlite", b, spec, secs);
+	counter_backend_free(b);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct limits_spec spec;
-	char err[256], path[512];
+	char err[256];
 	double secs = argc > 2 ? strtod(argv[2], NULL) : 3;
 	long nkeys = argc > 3 ? strtol(argv[3], NULL, 10) : 1000000;
 	const char *only = getenv("LIMITS_ONLY");
 	int all = only == NULL || strcmp(only, "redis") != 0;
-	struct counter_backend *b;
 
 	if (argc < 2 || limits_parse(&spec, BENCH_SPEC, err, sizeof(err)) < 0) {
 		fprintf(stderr, "usage: limits_bench DIR [SECONDS] [KEYS] "
@@ -251,18 +270,8 @@ main(int argc, char **argv)
 	printf("spec: `%s`, %d hot keys, %.0f s per run\n\n", BENCH_SPEC,
 	    BENCH_HOT_KEYS, secs);
 	printf("| backend | threads | decisions/s |\n|---|---|---|\n");
-	b = all ? counters_mem_new(2 * BENCH_HOT_KEYS) : NULL;
-	if (b != NULL)
-		bench_rates("memory", b, &spec, secs);
-	counter_backend_free(b);
-	snprintf(path, sizeof(path), "%s/rate.db", argv[1]);
-	if (all && (b = counters_sqlite_new(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "limits_bench: %s\n", err);
+	if (all && bench_local_rates(argv[1], &spec, secs) < 0)
 		return 1;
-	}
-	if (all)
-		bench_rates("sqlite", b, &spec, secs);
-	counter_backend_free(all ? b : NULL);
 	if (argc > 4)
 		bench_redis_rates(argv[4], &spec, secs);
 	printf("\n");

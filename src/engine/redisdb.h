@@ -21,7 +21,6 @@
 #define REDISDB_CONNECT_MS	1000
 #define REDISDB_COMMAND_MS	2000
 #define REDISDB_HOST_MAX	256
-#define REDISDB_ARGS_MAX	2048	/* arguments of one command */
 
 /* A Lua script run with EVALSHA (and EVAL when Redis lost it: NOSCRIPT
  * after a restart or SCRIPT FLUSH).  Define one per script, static:
