@@ -4,6 +4,7 @@
 # scratch redis-server on a free loopback port, when installed), appended to
 # BENCHMARKS.md under "## Limit decisions" with --write.
 # usage: bench/limits.sh [--write]   environment: BUILD [build] SECS [3] KEYS [1000000]
+# LIMITS_ONLY=redis: the Redis backend alone (its rates and memory)
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

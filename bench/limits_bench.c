@@ -3,6 +3,7 @@
  * of 1,000,000 tracked keys (RSS for memory, file size for SQLite, INFO
  * memory used_memory for Redis).
  * usage: limits_bench DIR [SECONDS] [KEYS] [redis://127.0.0.1:PORT]
+ * (LIMITS_ONLY=redis in the environment: the Redis runs alone)
  * (DIR holds the SQLite files; the Redis is flushed: use a scratch one) */
 #include "engine/counters.h"
 #include "engine/limits.h"
@@ -224,21 +225,42 @@ bench_redis_memory(const char *url, const struct limits_spec *spec,
 	mem0 = bench_redis_info("127.0.0.1", port, "INFO memory", "used_memory:");
 	fill = bench_fill(b, spec, nkeys);
 	printf("- Redis backend: %ld keys tracked in %.1f s; %lld Redis keys "
-	    "(a 1m window expires during a long fill); used_memory grew by "
+	    "(one hash each); used_memory grew by "
 	    "%.1f MB\n", nkeys, fill, bench_redis_info("127.0.0.1", port,
 	    "DBSIZE", ""), (double)(bench_redis_info("127.0.0.1", port,
 	    "INFO memory", "used_memory:") - mem0) / (1024 * 1024));
 	counter_backend_free(b);
 }
 
+/* The memory and SQLite backends' rates; 0 or -1 (said). */
+static int
+bench_local_rates(const char *dir, const struct limits_spec *spec,
+    double secs)
+{
+	struct counter_backend *b = counters_mem_new(2 * BENCH_HOT_KEYS);
+	char err[256], path[512];
+
+	bench_rates("memory", b, spec, secs);
+	counter_backend_free(b);
+	snprintf(path, sizeof(path), "%s/rate.db", dir);
+	if ((b = counters_sqlite_new(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "limits_bench: %s\n", err);
+		return -1;
+	}
+	bench_rates("sqlite", b, spec, secs);
+	counter_backend_free(b);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct limits_spec spec;
-	char err[256], path[512];
+	char err[256];
 	double secs = argc > 2 ? strtod(argv[2], NULL) : 3;
 	long nkeys = argc > 3 ? strtol(argv[3], NULL, 10) : 1000000;
-	struct counter_backend *b;
+	const char *only = getenv("LIMITS_ONLY");
+	int all = only == NULL || strcmp(only, "redis") != 0;
 
 	if (argc < 2 || limits_parse(&spec, BENCH_SPEC, err, sizeof(err)) < 0) {
 		fprintf(stderr, "usage: limits_bench DIR [SECONDS] [KEYS] "
@@ -248,21 +270,15 @@ main(int argc, char **argv)
 	printf("spec: `%s`, %d hot keys, %.0f s per run\n\n", BENCH_SPEC,
 	    BENCH_HOT_KEYS, secs);
 	printf("| backend | threads | decisions/s |\n|---|---|---|\n");
-	b = counters_mem_new(2 * BENCH_HOT_KEYS);
-	bench_rates("memory", b, &spec, secs);
-	counter_backend_free(b);
-	snprintf(path, sizeof(path), "%s/rate.db", argv[1]);
-	if ((b = counters_sqlite_new(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "limits_bench: %s\n", err);
+	if (all && bench_local_rates(argv[1], &spec, secs) < 0)
 		return 1;
-	}
-	bench_rates("sqlite", b, &spec, secs);
-	counter_backend_free(b);
 	if (argc > 4)
 		bench_redis_rates(argv[4], &spec, secs);
 	printf("\n");
-	bench_memory(&spec, nkeys);
-	bench_sqlite_file(argv[1], &spec, nkeys);
+	if (all) {
+		bench_memory(&spec, nkeys);
+		bench_sqlite_file(argv[1], &spec, nkeys);
+	}
 	if (argc > 4)
 		bench_redis_memory(argv[4], &spec, nkeys);
 	return 0;

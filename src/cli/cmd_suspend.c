@@ -1,7 +1,9 @@
 /* cmd_suspend.c - "jaga suspend": identities the daemon suspended because
  * they burst past a limit with action=suspend (issue 3 §4), read from and
- * lifted in the identity store (state_dir/jaga.db, engine/store.h).  The
- * running daemon reads the store at every MAIL, so a lift applies at once.
+ * lifted in the identity store (state_dir/jaga.db, engine/store.h), or in
+ * Redis with store = redis:// (engine/susp_redis.h; every gateway on that
+ * Redis sees the lift).  The running daemon reads the suspensions at every
+ * MAIL, so a lift applies at once.
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -13,7 +15,9 @@
 #include "cli/cli_config.h"
 #include "cli/cli_out.h"
 #include "cli/cmd.h"
+#include "engine/redisdb.h"
 #include "engine/store.h"
+#include "engine/susp_redis.h"
 
 #define SUSP_PATH_MAX 4096
 
@@ -24,6 +28,7 @@ struct susp_opts {
 };
 
 static struct susp_opts so;
+static struct redisdb *susp_rdb;	/* store = redis://, else NULL */
 
 static const char susp_usage[] =
 "usage: jaga suspend COMMAND [-c FILE] [-o name=value]... [options]\n"
@@ -34,7 +39,8 @@ static const char susp_usage[] =
 "                            end it (with the flag: only once \"jaga user\n"
 "                            passwd NAME\" has given a new password)\n"
 "\n"
-"-c FILE and -o name=value find state_dir as \"jaga serve\" does.\n";
+"-c FILE and -o name=value find state_dir and store as \"jaga serve\"\n"
+"does (store = redis://...: the suspensions every gateway shares).\n";
 
 /* Options; returns -1 to go on, else the exit status. */
 static int
@@ -81,13 +87,42 @@ susp_open(void)
 
 	if (cfg == NULL)
 		return NULL;
-	if ((size_t)snprintf(path, sizeof path, "%s/%s",
+	if (strcmp(config_str(cfg, "store"), "sqlite") != 0 &&
+	    (susp_rdb = redisdb_new(config_str(cfg, "store"), err,
+	    sizeof err)) == NULL)
+		fprintf(stderr, "jaga suspend: %s\n", err);
+	else if ((size_t)snprintf(path, sizeof path, "%s/%s",
 	    config_str(cfg, "state_dir"), STORE_FILE) >= sizeof path)
 		fprintf(stderr, "jaga suspend: state_dir path too long\n");
 	else if ((st = store_open(path, err, sizeof err)) == NULL)
 		fprintf(stderr, "jaga suspend: %s\n", err);
 	config_free(cfg);
 	return st;
+}
+
+/* The suspensions live in Redis or in the store: the same calls. */
+static int
+susp_get(struct store *st, const char *name, struct suspension *su,
+    char *err, size_t errlen)
+{
+	return susp_rdb ? susp_redis_get(susp_rdb, name, su, err, errlen) :
+	    store_suspend_get(st, name, su, err, errlen);
+}
+
+static int
+susp_walk(struct store *st, store_suspension_fn *fn, void *arg, char *err,
+    size_t errlen)
+{
+	return susp_rdb ? susp_redis_list(susp_rdb, fn, arg, err, errlen) :
+	    store_suspend_list(st, fn, arg, err, errlen);
+}
+
+static int
+susp_end(struct store *st, const char *name, int require_pw, char *err,
+    size_t errlen)
+{
+	return susp_rdb ? susp_redis_lift(susp_rdb, name, require_pw, err,
+	    errlen) : store_suspend_lift(st, name, require_pw, err, errlen);
 }
 
 /* ---- output ---- */
@@ -155,7 +190,7 @@ susp_list(struct store *st, char **argv)
 	(void)argv;
 	if (so.json)
 		putchar('[');
-	r = store_suspend_list(st, susp_list_one, &n, err, sizeof err);
+	r = susp_walk(st, susp_list_one, &n, err, sizeof err);
 	if (so.json)
 		printf("]\n");
 	if (r < 0)
@@ -168,8 +203,7 @@ susp_show(struct store *st, char **argv)
 {
 	struct suspension *su = malloc(sizeof *su);
 	char err[512];
-	int r = su == NULL ? -1 : store_suspend_get(st, argv[0], su, err,
-	    sizeof err);
+	int r = su == NULL ? -1 : susp_get(st, argv[0], su, err, sizeof err);
 
 	if (r == 0 && so.json) {
 		susp_print_json(su);
@@ -213,7 +247,7 @@ static int
 susp_lift(struct store *st, char **argv)
 {
 	char err[512];
-	int r = store_suspend_lift(st, argv[0], so.require_pw, err, sizeof err);
+	int r = susp_end(st, argv[0], so.require_pw, err, sizeof err);
 
 	if (r == STORE_NOTFOUND) {
 		fprintf(stderr, "jaga suspend: %s is not suspended\n", argv[0]);
@@ -276,6 +310,8 @@ cmd_suspend(int argc, char **argv)
 		r = susp_verbs[v].fn(st, argv + 1 + optind);
 		store_close(st);
 	}
+	redisdb_free(susp_rdb);
+	susp_rdb = NULL;
 	buf_done(&so.overrides);
 	return r;
 }

@@ -19,7 +19,9 @@
 #include "cli/cli_out.h"
 #include "cli/cmd.h"
 #include "engine/passwd.h"
+#include "engine/redisdb.h"
 #include "engine/store.h"
+#include "engine/susp_redis.h"
 #include "util/netaddr.h"
 
 #define USER_PATH_MAX 4096
@@ -568,6 +570,33 @@ user_show(struct store *st, struct identity *id, int argc, char **argv)
 	return 0;
 }
 
+/* The same in Redis with store = redis:// (the suspensions every gateway
+ * shares, engine/susp_redis.h); nothing to do with store = sqlite. */
+static int
+user_suspension_pw_redis(const char *name)
+{
+	struct config *cfg = cli_config_load("jaga user", uo.file,
+	    &uo.overrides);
+	struct redisdb *db = NULL;
+	char err[512] = "";
+	int r = 1;
+
+	if (cfg == NULL)
+		return 1;
+	if (strcmp(config_str(cfg, "store"), "sqlite") == 0)
+		r = 0;
+	else if ((db = redisdb_new(config_str(cfg, "store"), err,
+	    sizeof err)) != NULL &&
+	    susp_redis_password_changed(db, name, err, sizeof err) == 0)
+		r = 0;
+	if (r != 0)
+		fprintf(stderr, "jaga user: the suspension of %s was not told "
+		    "about the new password: %s\n", name, err);
+	redisdb_free(db);
+	config_free(cfg);
+	return r;
+}
+
 /* A suspension lifted on condition of a new password ends now. */
 static int
 user_suspension_pw(struct store *st, const char *name)
@@ -575,7 +604,7 @@ user_suspension_pw(struct store *st, const char *name)
 	char err[512];
 
 	if (store_suspend_password_changed(st, name, err, sizeof err) == 0)
-		return 0;
+		return user_suspension_pw_redis(name);
 	fprintf(stderr, "jaga user: %s\n", err);
 	return 1;
 }

@@ -79,23 +79,28 @@ size_t counters_mem_keys(struct counter_backend *b);
 struct counter_backend *counters_sqlite_new(const char *path, char *err,
     size_t errlen);
 
-/* Redis at url, "redis://host[:port][/db]" (port 6379, db 0 by default;
- * an IPv6 host in brackets).  Several processes and gateways sharing one
- * Redis hold one limit together: every check-and-count is one EVALSHA of a
- * Lua script that reads every window and writes all or nothing.  Keys are
- * "jaga:l:KEY:THING:WINDOW_LEN:WINDOW_START" (a string count, or a set of
- * domains for THING "domains") and expire a second after their window ends,
- * reckoned from the caller's now.  One connection per thread, opened on its
- * first call (at most COUNTERS_REDIS_THREADS); connect and command
- * timeouts below.  A failed or timed-out call returns LIMITS_EBACKEND (never
- * an allow) and drops the connection; the next call reconnects.  Not retried
- * within a call: the script may have counted.  Do not carry b across fork().
- * Returns NULL (message in err) on a bad URL or when the first connection
- * fails.  One Redis (or its primary), not Redis Cluster. */
-#define COUNTERS_REDIS_THREADS		256
-#define COUNTERS_REDIS_CONNECT_MS	1000
-#define COUNTERS_REDIS_COMMAND_MS	2000
+/* Redis at url, "redis://host[:port][/db]" (engine/redisdb.h: port 6379,
+ * db 0 by default; an IPv6 host in brackets).  Several processes and
+ * gateways sharing one Redis hold one limit together: every
+ * check-and-count is one EVALSHA of a Lua script that reads every window
+ * and writes all or nothing.  One Redis hash per tracked key,
+ * "jaga:l:KEY"; its fields are THING:LEN:START packed as one 19-digit
+ * decimal T LLLLLLLL SSSSSSSSSS (T: 1 messages, 2 rcpts, 3 domains; LEN
+ * in seconds; START in Unix seconds, so a listpack keeps the field as an
+ * 8-byte integer), holding the window's count; a domains window also
+ * holds one field "FIELD:DOMAIN" per distinct domain.  The hash expires at
+ * the end of its longest window (from the caller's now, plus a second);
+ * fields of windows that are over are deleted when a new window begins.
+ * A small hash is a listpack: about 190 bytes per tracked key with four
+ * windows.  Connections as redisdb.h (one per thread).  A failed or
+ * timed-out call returns LIMITS_EBACKEND (never an allow); not retried
+ * within a call: the script may have counted.  Window starts must be in
+ * [0, 10^10).  Returns NULL (message in err) on a bad URL or when the
+ * first connection fails.  One Redis (or its primary), not Redis Cluster. */
 struct counter_backend *counters_redis_new(const char *url, char *err,
     size_t errlen);
+struct redisdb;
+/* The same on a borrowed db (nothing is connected here); NULL on ENOMEM. */
+struct counter_backend *counters_redis_with(struct redisdb *db);
 
 #endif

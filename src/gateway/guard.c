@@ -8,6 +8,7 @@
 
 #include "engine/counters.h"
 #include "engine/evidence.h"
+#include "engine/susp_redis.h"
 #include "gateway/authdb.h"
 #include "util/log.h"
 
@@ -16,6 +17,7 @@
 struct guard {
 	struct authdb *adb;
 	struct counter_backend *counters;
+	struct redisdb *rdb;		/* store = redis://: counters, suspensions */
 	struct limits_spec def;
 	char path[GUARD_PATH_MAX];
 };
@@ -46,9 +48,20 @@ guard_new(struct authdb *adb, const char *state_dir,
 	return g;
 }
 
+void
+guard_use_redis(struct guard *g, struct redisdb *db)
+{
+	g->rdb = db;
+}
+
 int
 guard_prepare(struct guard *g, char *err, size_t errlen)
 {
+	if (g->counters == NULL && g->rdb != NULL &&
+	    (g->counters = counters_redis_with(g->rdb)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (g->counters == NULL &&
 	    (g->counters = counters_sqlite_new(g->path, err, errlen)) == NULL)
 		return -1;
@@ -73,7 +86,10 @@ guard_suspended(struct guard *g, const char *name, char *rule,
 	char err[512];
 	int r = -1;
 
-	if (su != NULL && (st = authdb_take(g->adb, err, sizeof err)) != NULL) {
+	if (su != NULL && g->rdb != NULL) {
+		r = susp_redis_get(g->rdb, name, su, err, sizeof err);
+	} else if (su != NULL &&
+	    (st = authdb_take(g->adb, err, sizeof err)) != NULL) {
 		r = store_suspend_get(st, name, su, err, sizeof err);
 		authdb_give(g->adb, st);
 	} else if (su == NULL) {
@@ -115,9 +131,10 @@ guard_spec(struct guard *g, struct store *st, const char *name,
 	return r < 0 ? -1 : 0;
 }
 
-/* Record the suspension with its evidence; sets out->suspended_now. */
+/* Record the suspension with its evidence (in Redis when rdb is set);
+ * sets out->suspended_now. */
 static void
-guard_suspend(struct store *st, const struct guard_msg *m,
+guard_suspend(struct store *st, struct redisdb *rdb, const struct guard_msg *m,
     struct guard_result *out)
 {
 	struct suspension *su = calloc(1, sizeof *su);
@@ -136,7 +153,8 @@ guard_suspend(struct store *st, const struct guard_msg *m,
 	su->since = m->now;
 	snprintf(su->rule, sizeof su->rule, "%s", out->rule);
 	evidence_json(&e, su->evidence, sizeof su->evidence);
-	r = store_suspend_add(st, su, err, sizeof err);
+	r = rdb != NULL ? susp_redis_add(rdb, su, err, sizeof err) :
+	    store_suspend_add(st, su, err, sizeof err);
 	if (r < 0)
 		log_msg(LOG_LVL_ERR, "store", "suspending %s failed: %s",
 		    m->name, err);
@@ -174,7 +192,7 @@ guard_decide(struct guard *g, const struct guard_msg *m,
 			evidence_rule(&out->v.rule, out->rule, sizeof out->rule);
 		}
 		if (out->verdict == GUARD_SUSPEND)
-			guard_suspend(st, m, out);
+			guard_suspend(st, g->rdb, m, out);
 	}
 	authdb_give(g->adb, st);
 }

@@ -1,10 +1,11 @@
 /* guard.h - per-identity outbound limits and suspension in the daemon
  * (issue 3 §3, §4): one limit decision per authenticated message, counted
  * in state_dir/counters.db (engine/counters.h, SQLite), and the
- * suspensions table of the identity store (engine/store.h).
+ * suspensions table of the identity store (engine/store.h); or both in
+ * Redis with store = redis:// (guard_use_redis, gateway/shared.h).
  *
- * Every call but guard_new, guard_prepare and guard_free reads or writes
- * SQLite: call it in a job-pool thread (util/jobq.h), never on the event
+ * Every call but guard_new, guard_use_redis, guard_prepare and guard_free
+ * reads or writes SQLite or Redis: call it in a job-pool thread (util/jobq.h), never on the event
  * loop.  Those calls are thread-safe.  Nothing here logs but store
  * failures; the caller logs the decisions with its session id.
  */
@@ -27,6 +28,10 @@ struct guard;
  * Returns NULL with the reason in err (a bad default, ENOMEM). */
 struct guard *guard_new(struct authdb *adb, const char *state_dir,
     const char *limits_default, char *err, size_t errlen);
+struct redisdb;
+/* Count and suspend in db (borrowed; store = redis://, gateway/shared.h)
+ * instead of counters.db and jaga.db.  Before guard_prepare. */
+void guard_use_redis(struct guard *g, struct redisdb *db);
 /* Open the counter file (after dropping root).  Returns 0 or -1 + err. */
 int guard_prepare(struct guard *g, char *err, size_t errlen);
 /* Takes NULL.  No call may be running. */

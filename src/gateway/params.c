@@ -9,6 +9,7 @@
 #include "gateway/params.h"
 
 #include "engine/limits.h"
+#include "engine/redisdb.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -37,6 +38,7 @@ static const char *params_check_domains(const char *v);
 static const char *params_check_networks(const char *v);
 static const char *params_check_next_hop(const char *v);
 static const char *params_check_limits(const char *v);
+static const char *params_check_store(const char *v);
 
 #define NH_TIME(name, def, help) \
 	{ name, P_TIME, def, 100, HOUR, NULL, help, NULL }
@@ -72,6 +74,10 @@ const struct param_def jaga_params[] = {
 	  params_check_next_hop },
 	{ "state_dir", P_STR, "/var/lib/jaga", 0, 0, NULL,
 	  "Directory for jaga's state (self-signed certificate, maildir)", NULL },
+	{ "store", P_STR, "sqlite", 0, 0, NULL,
+	  "Where counters, suspensions and AUTH lockouts live: sqlite (under "
+	  "state_dir) or redis://HOST[:PORT][/DB], shared by every gateway on "
+	  "that Redis (identities stay in state_dir)", params_check_store },
 	{ "tls_cert_file", P_STR, "", 0, 0, NULL,
 	  "PEM certificate chain for STARTTLS (RFC 3207) and implicit TLS "
 	  "(RFC 8314); empty = a self-signed one made in state_dir", NULL },
@@ -591,6 +597,7 @@ params_load_files(struct params_ctx *x)
 	s->tls_key_file = config_str(x->c, "tls_key_file");
 	s->user_table = config_str(x->c, "user_table");
 	s->limits_default = config_str(x->c, "limits_default");
+	s->store = config_str(x->c, "store");
 	if (s->state_dir[0] == '\0')
 		params_err(x, "state_dir", "must not be empty");
 	if ((s->tls_cert_file[0] == '\0') != (s->tls_key_file[0] == '\0'))
@@ -805,4 +812,11 @@ params_check_limits(const char *v)
 	if (limits_parse(&spec, v, msg, sizeof msg) == 0)
 		return NULL;
 	return msg;
+}
+
+/* store: sqlite, or a Redis URL (engine/redisdb.h). */
+static const char *
+params_check_store(const char *v)
+{
+	return strcmp(v, "sqlite") == 0 ? NULL : redisdb_url_check(v);
 }

@@ -43,6 +43,7 @@ struct settings {
 	const char *tls_cert_file, *tls_key_file;	/* "" = self-signed */
 	const char *user_table;		/* "" = no AUTH users */
 	const char *limits_default;	/* an identity without its own limits */
+	const char *store;		/* "sqlite" or redis://... (shared state) */
 	size_t message_size_limit;
 	unsigned max_recipients;
 	unsigned max_sessions, max_sessions_per_ip;

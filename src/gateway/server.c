@@ -19,6 +19,7 @@
 #include "engine/store.h"
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
+#include "gateway/shared.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -421,17 +422,29 @@ server_authdb(const struct settings *st, struct users **users, char *err,
 	return authdb_new(path, *users, err, errlen);
 }
 
-/* After dropping root, so a new jaga.db and counters.db belong to run_as. */
+/* After dropping root, so a new jaga.db and counters.db belong to run_as.
+ * An unreachable Redis is only a warning: mail gets 4xx until it is back. */
 static int
-server_store_ready(struct authdb *adb, struct guard *gd)
+server_store_ready(struct authdb *adb, struct guard *gd, struct shared *sh)
 {
 	char err[512];
 
+	if (shared_ping(sh, err, sizeof err) < 0)
+		log_msg(LOG_LVL_WARN, "store", "%s (mail is deferred until it "
+		    "answers)", err);
 	if (authdb_prepare(adb, err, sizeof err) == 0 &&
 	    guard_prepare(gd, err, sizeof err) == 0)
 		return 0;
 	log_msg(LOG_LVL_ERR, "store", "%s", err);
 	return -1;
+}
+
+/* Every worker gets the Redis state (NULL with store = sqlite). */
+static void
+server_share(struct server *sv, struct shared *sh)
+{
+	for (unsigned i = 0; i < sv->nw; i++)
+		sv->w[i].shared = sh;
 }
 
 int
@@ -442,6 +455,7 @@ server_run(const struct settings *st)
 	struct authdb *adb = NULL;
 	struct lockout *lk = NULL;
 	struct guard *gd = NULL;
+	struct shared *sh = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -456,6 +470,7 @@ server_run(const struct settings *st)
 	if ((adb = server_authdb(st, &users, err, sizeof err)) == NULL ||
 	    (gd = guard_new(adb, st->state_dir, st->limits_default, err,
 	    sizeof err)) == NULL ||
+	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
@@ -465,7 +480,8 @@ server_run(const struct settings *st)
 	} else {
 		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
 		    server_drop_root(st) == 0 &&
-		    server_store_ready(adb, gd) == 0) {
+		    server_store_ready(adb, gd, sh) == 0) {
+			server_share(&sv, sh);
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -474,6 +490,7 @@ server_run(const struct settings *st)
 	server_free(&sv);
 	SSL_CTX_free(ssl);
 	guard_free(gd);
+	shared_free(sh);
 	authdb_free(adb);
 	lockout_free(lk);
 	users_free(users);

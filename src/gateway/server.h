@@ -17,6 +17,7 @@ struct event_base;
 struct users;
 struct authdb;
 struct guard;
+struct shared;
 struct nh_pool;
 
 struct worker {
@@ -27,6 +28,7 @@ struct worker {
 	struct authdb *authdb;		/* shared, thread-safe */
 	struct lockout *lockout;	/* AUTH lockout, shared, thread-safe */
 	struct guard *guard;		/* limits, suspension; shared, thread-safe */
+	struct shared *shared;		/* store = redis://, else NULL (shared.h) */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

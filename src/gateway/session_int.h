@@ -164,6 +164,16 @@ int smtpd_lockout_account(struct session *s, const char *user);
 void smtpd_lockout_fail(struct session *s, const char *user);
 /* A successful AUTH: the client's failure count starts again. */
 void smtpd_lockout_ok(struct session *s);
+/* store = redis:// (gateway/shared.h): the AUTH job found the IP or the
+ * account locked in Redis, or counted a failure there.  shared holds the
+ * lockouts that began in Redis (times in ms from now), logged instead of
+ * the local tracker's; NULL: the local ones. */
+struct lockout_event;
+void smtpd_lockout_fail_shared(struct session *s, const char *user,
+    const struct lockout_event *shared);
+void smtpd_lockout_ip_refuse(struct session *s);
+void smtpd_lockout_account_refuse(struct session *s, const char *user,
+    const struct lockout_event *shared);
 /* Answer a refused AUTH after auth_fail_delay (S_WAIT until then; the
  * reply goes through smtpd_client_error).  enh and text: static strings. */
 void smtpd_auth_refuse_later(struct session *s, int code, const char *enh,

@@ -12,6 +12,8 @@
 
 #include "gateway/session_int.h"
 #include "gateway/authdb.h"
+#include "gateway/shared.h"
+#include "engine/lockout_redis.h"
 #include "util/jobq.h"
 #include "util/log.h"
 
@@ -26,6 +28,11 @@ struct auth_job {
 	size_t passlen;
 	enum authdb_result res;
 	struct authdb_senders snd;	/* sender enforcement, on success */
+	/* store = redis://: the lockout shared by every gateway */
+	struct lockout_redis *lr;	/* NULL with store = sqlite */
+	char ip[INET6_ADDRSTRLEN];
+	enum { AUTH_CLEAR, AUTH_IP_LOCKED, AUTH_ACCOUNT_LOCKED } locked;
+	struct lockout_event ev;	/* lockouts that began in Redis */
 };
 
 static void
@@ -41,19 +48,67 @@ auth_log(struct session *s, const char *user, const char *result, int code)
 	logline_end(&l);
 }
 
+/* Before the password: is the IP or the account locked in Redis?  A
+ * locked account's try still counts.  1 when the answer is known. */
+static int
+auth_shared_before(struct auth_job *j)
+{
+	int64_t ip_ms, acct_ms;
+	char err[256];
+
+	if (lockout_redis_locked(j->lr, j->ip, j->name, &ip_ms, &acct_ms, err,
+	    sizeof err) < 0) {
+		log_msg(LOG_LVL_ERR, "store", "AUTH lockout lookup failed: %s",
+		    err);
+		j->res = AUTHDB_TEMPFAIL;	/* 454 4.7.0 */
+		return 1;
+	}
+	if (ip_ms == 0 && acct_ms == 0)
+		return 0;
+	j->res = AUTHDB_FAIL;
+	j->locked = ip_ms > 0 ? AUTH_IP_LOCKED : AUTH_ACCOUNT_LOCKED;
+	if (j->locked == AUTH_ACCOUNT_LOCKED && lockout_redis_fail(j->lr,
+	    j->ip, j->name, &j->ev, err, sizeof err) < 0)
+		log_msg(LOG_LVL_ERR, "store", "AUTH failure not counted: %s",
+		    err);
+	return 1;
+}
+
+/* After the password: count a failure (one script), or reset the IP's. */
+static void
+auth_shared_after(struct auth_job *j)
+{
+	char err[256];
+	int r = 0;
+
+	if (j->res == AUTHDB_FAIL)
+		r = lockout_redis_fail(j->lr, j->ip, j->name, &j->ev, err,
+		    sizeof err);
+	else if (j->res == AUTHDB_OK)
+		r = lockout_redis_success(j->lr, j->ip, err, sizeof err);
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, "store", "AUTH lockout update failed: %s",
+		    err);
+}
+
 static void
 auth_job_work(void *arg)
 {
 	struct auth_job *j = arg;
 
+	if (j->lr != NULL && auth_shared_before(j))
+		return;
 	j->res = authdb_check(j->authdb, j->name, j->pass, j->passlen,
 	    &j->snd);
+	if (j->lr != NULL)
+		auth_shared_after(j);
 }
 
 /* The reply for a refused AUTH: revoked and expired identities are told
  * why (only after the right password), a store failure is temporary. */
 static void
-auth_refuse(struct session *s, const char *user, enum authdb_result res)
+auth_refuse(struct session *s, const char *user, enum authdb_result res,
+    const struct lockout_event *shared)
 {
 	static const struct {
 		const char *result, *enh, *text;
@@ -71,7 +126,7 @@ auth_refuse(struct session *s, const char *user, enum authdb_result res)
 
 	auth_log(s, user, r[res].result, r[res].code);
 	if (res == AUTHDB_FAIL)		/* a guess; revoked/expired are not */
-		smtpd_lockout_fail(s, user);
+		smtpd_lockout_fail_shared(s, user, shared);
 	smtpd_auth_refuse_later(s, r[res].code, r[res].enh, r[res].text);
 }
 
@@ -106,10 +161,14 @@ auth_job_done(void *arg)
 	sodium_free(j->pass);
 	if (s != NULL) {
 		s->auth_job = NULL;
-		if (j->res == AUTHDB_OK)
+		if (j->locked == AUTH_IP_LOCKED)
+			smtpd_lockout_ip_refuse(s);
+		else if (j->locked == AUTH_ACCOUNT_LOCKED)
+			smtpd_lockout_account_refuse(s, j->name, &j->ev);
+		else if (j->res == AUTHDB_OK)
 			auth_ok(s, j);
 		else
-			auth_refuse(s, j->name, j->res);
+			auth_refuse(s, j->name, j->res, j->lr ? &j->ev : NULL);
 		if (s->state != S_WAIT)	/* else the refusal's timer resumes */
 			smtpd_resume(s);
 	}
@@ -148,6 +207,10 @@ auth_check(struct session *s, const char *name, size_t nlen, const char *pass,
 	j->passlen = plen;
 	j->s = s;
 	j->authdb = s->w->authdb;
+	if (s->w->shared != NULL) {
+		j->lr = s->w->shared->lockout;
+		snprintf(j->ip, sizeof j->ip, "%s", s->client);
+	}
 	s->auth_job = j;
 	s->state = S_WAIT;
 	if (jobq_submit(s->w->base, auth_job_work, auth_job_done, j) < 0) {

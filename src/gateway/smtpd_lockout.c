@@ -117,9 +117,25 @@ smtpd_auth_refuse_later(struct session *s, int code, const char *enh,
 void
 smtpd_lockout_fail(struct session *s, const char *user)
 {
-	struct lockout_event ev;
+	smtpd_lockout_fail_shared(s, user, NULL);
+}
 
-	lockout_fail(s->w->lockout, s->client, user, lockout_now_ms(), &ev);
+/* The local tracker counts every failure (it stays the first line); with
+ * store = redis:// the lockouts worth a line are Redis's, which begin
+ * once across all gateways. */
+void
+smtpd_lockout_fail_shared(struct session *s, const char *user,
+    const struct lockout_event *shared)
+{
+	struct lockout_event ev;
+	int64_t now = lockout_now_ms();
+
+	lockout_fail(s->w->lockout, s->client, user, now, &ev);
+	if (shared != NULL) {
+		ev = *shared;	/* its times are from now */
+		ev.ip_until += now;
+		ev.account_until += now;
+	}
 	lockout_log_event(s, user, &ev);
 }
 
@@ -134,6 +150,13 @@ smtpd_lockout_ip(struct session *s)
 {
 	if (lockout_ip_locked(s->w->lockout, s->client, lockout_now_ms()) == 0)
 		return 0;
+	smtpd_lockout_ip_refuse(s);
+	return 1;
+}
+
+void
+smtpd_lockout_ip_refuse(struct session *s)
+{
 	lockout_log_auth(s, "", "locked", 454, "ip locked");
 	s->state = S_CMD;
 	if (++s->auth_locked_tries >= LOCKOUT_TRIES_MAX)
@@ -142,7 +165,6 @@ smtpd_lockout_ip(struct session *s)
 	else
 		smtpd_reply(s, 454, "4.7.0", "Too many authentication failures; "
 		    "try again later");
-	return 1;
 }
 
 int
@@ -150,11 +172,19 @@ smtpd_lockout_account(struct session *s, const char *user)
 {
 	if (lockout_account_locked(s->w->lockout, user, lockout_now_ms()) == 0)
 		return 0;
+	smtpd_lockout_account_refuse(s, user, NULL);
+	return 1;
+}
+
+void
+smtpd_lockout_account_refuse(struct session *s, const char *user,
+    const struct lockout_event *shared)
+{
 	lockout_log_auth(s, user, "fail", 535, "account locked");
-	smtpd_lockout_fail(s, user);	/* still counts against the IP */
+	/* still counts against the IP */
+	smtpd_lockout_fail_shared(s, user, shared);
 	/* the text of a wrong password: no hint that the lock is on */
 	smtpd_auth_refuse_later(s, 535, "5.7.8", "Error: authentication failed");
-	return 1;
 }
 
 void

@@ -387,6 +387,7 @@ test_jaga_table(void)
 	static const char *const names[] = {
 		"myhostname", "listen", "local_domains", "trusted_networks",
 		"next_hop", "state_dir", "tls_cert_file", "tls_key_file",
+		"store",
 		"user_table", "message_size_limit", "max_recipients",
 		"max_sessions", "max_sessions_per_ip", "max_errors", "workers",
 		"bare_newline", "smtputf8", "greet_pause", "command_timeout",
@@ -604,6 +605,9 @@ test_settings_bad(void)
 		{ "tls_cert_file", "/etc/jaga/cert.pem", 1, "tls_key_file: set "
 		  "both tls_cert_file and tls_key_file, or neither\n" },
 		{ "state_dir", "", 1, "-o: state_dir: must not be empty\n" },
+		{ "store", "redis://127.0.0.1:0", 1, "-o: store: bad Redis URL "
+		  "(want redis://host[:port][/db])\n" },
+		{ "store", "mysql://x", 1, NULL },
 	};
 	struct settings s;
 	struct config *c;

@@ -107,6 +107,29 @@ redis_stop(void)
 	redis_pid = -1;
 }
 
+/* A command's integer (or string) answer as a number; -99 on failure. */
+static long long
+redis_num(const char *cmd)
+{
+	struct timeval tv = { 0, 200000 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+	redisReply *rep = NULL;
+	long long v = -99;
+
+	if (c != NULL && c->err == 0)
+		rep = redisCommand(c, cmd);
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		v = rep->integer;
+	else if (rep != NULL && (rep->type == REDIS_REPLY_STRING ||
+	    rep->type == REDIS_REPLY_STATUS))
+		v = strcmp(rep->str, "hash") == 0 ? 1 : strcmp(rep->str,
+		    "listpack") == 0 ? 2 : strtoll(rep->str, NULL, 10);
+	freeReplyObject(rep);
+	if (c != NULL)
+		redisFree(c);
+	return v;
+}
+
 static struct counter_backend *
 backend(void)
 {
@@ -225,6 +248,34 @@ test_domains(struct counter_backend *b)
 	CHECK(rc == 0 && !v.refused, "d in the next hour");
 }
 
+/* One listpack hash per tracked key; old windows pruned; TTL = the end of
+ * the longest window. */
+static void
+test_layout(struct counter_backend *b)
+{
+	struct limits_spec s = spec_of("messages=100/1m,1000/1h; domains=9/1h");
+	static const char *const d[] = { "a.example", "b.example" };
+	struct limits_verdict v;
+	long long ttl;
+
+	for (int64_t t = T0; t < T0 + 10 * 60; t += 60)
+		CHECK_INT(limits_check_and_count(b, "id:lay", &s, t, 1, 2, d, 2,
+		    &v), 0, "call at %lld", (long long)(t - T0));
+	CHECK_INT(redis_num("EXISTS jaga:l:id:lay"), 1, "one key");
+	CHECK_INT(redis_num("TYPE jaga:l:id:lay"), 1, "a hash");
+	CHECK_INT(redis_num("OBJECT ENCODING jaga:l:id:lay"), 2, "a listpack");
+	/* 1m (this minute only), 1h, domains 1h + its 2 members */
+	CHECK_INT(redis_num("HLEN jaga:l:id:lay"), 5, "old minutes pruned");
+	CHECK_INT(redis_num("HGET jaga:l:id:lay 1000036001700006400"), 10,
+	    "the hour's count, field THING:LEN:START");
+	CHECK_INT(redis_num("HGET jaga:l:id:lay 3000036001700006400"), 2,
+	    "two distinct domains");
+	ttl = redis_num("PTTL jaga:l:id:lay");
+	/* set at T0 (3601 s ahead) and never shortened by later calls */
+	CHECK(ttl > 3590 * 1000 && ttl <= 3601 * 1000,
+	    "expires with the hour: %lld ms", ttl);
+}
+
 struct thr {
 	struct counter_backend *b;
 	const struct limits_spec *s;
@@ -338,6 +389,7 @@ main(void)
 	test_exact_and_windows(b);
 	test_all_or_nothing(b);
 	test_domains(b);
+	test_layout(b);
 	test_threads(b);
 	test_processes();
 	test_noscript(b);
