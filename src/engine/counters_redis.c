@@ -18,11 +18,12 @@
 #define CR_KEY_MAX	(LIMITS_KEY_MAX + 64)	/* "jaga:l:" KEY ":domains:W:S" */
 #define CR_NUM_MAX	24
 #define CR_ITEM_ARGS	4	/* per item: kind, limit, add, ttl */
-#define CR_ARGS_MAX	(5 + LIMITS_RULES_MAX * (1 + CR_ITEM_ARGS) + \
+#define CR_ARGS_MAX	(5 + COUNTER_ITEMS_MAX * (1 + CR_ITEM_ARGS) + \
 			 LIMITS_DOMAINS_MAX)
 #define CR_TTL_GRACE_MS	1000	/* keep a window this long after its end */
 
-/* KEYS[i]: item i's counter (a string) or domain set.  ARGV[1] = items,
+/* KEYS[i]: item i's counter (a string) or domain set, under item i's own
+ * key (one request may span several keys: all of them in one script).  ARGV[1] = items,
  * ARGV[2] = domains, then per item: kind ("c" count, "d" domains), limit,
  * add, ttl in ms; then the domains.  Reads every window first and writes
  * only when all hold: all-or-nothing.  Returns {0, 0} or {item, count}
@@ -69,8 +70,8 @@ struct cr_conn {
 	char sha[41];			/* cr_script's SHA1, from SCRIPT LOAD */
 	const char *argv[CR_ARGS_MAX];
 	size_t argvlen[CR_ARGS_MAX];
-	char keys[LIMITS_RULES_MAX][CR_KEY_MAX];
-	char nums[2 + LIMITS_RULES_MAX * CR_ITEM_ARGS][CR_NUM_MAX];
+	char keys[COUNTER_ITEMS_MAX][CR_KEY_MAX];
+	char nums[2 + COUNTER_ITEMS_MAX * CR_ITEM_ARGS][CR_NUM_MAX];
 };
 
 struct counters_redis {
@@ -295,12 +296,12 @@ cr_build(struct cr_conn *c, const struct counter_request *req)
 {
 	size_t n = req->nitems, i, k = 0, a = 3 + n;
 
-	assert(n <= LIMITS_RULES_MAX && req->ndomains <= LIMITS_DOMAINS_MAX);
+	assert(n <= COUNTER_ITEMS_MAX && req->ndomains <= LIMITS_DOMAINS_MAX);
 	cr_arg_num(c, 2, &k, (int64_t)n);
 	for (i = 0; i < n; i++) {
 		const struct counter_item *it = &req->item[i];
 		int len = snprintf(c->keys[i], CR_KEY_MAX, "jaga:l:%s:%s:%u:%lld",
-		    req->key, limits_thing_name(it->thing), it->window_len,
+		    it->key, limits_thing_name(it->thing), it->window_len,
 		    (long long)it->window_start);
 		if (len < 0 || len >= CR_KEY_MAX)
 			return -1;
