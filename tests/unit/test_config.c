@@ -399,7 +399,11 @@ test_jaga_table(void)
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
 		"auth_account_lockout", "auth_fail_delay", "auth_lockout_entries",
-		"limits_default", NULL,
+		"limits_default", "limits_sender", "limits_sender_domain",
+		"limits_ip", "limits_net", "limits_net_prefix4",
+		"limits_net_prefix6", "burst_action", "burst_floor",
+		"burst_factor", "burst_baseline_days", "burst_ips", "burst_nets",
+		"burst_ip_window", "burst_domains_floor", NULL,
 	};
 	size_t i, j;
 
