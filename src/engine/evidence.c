@@ -138,6 +138,25 @@ evidence_top(struct buf *b, const struct burst_activity *a, size_t max)
 	buf_puts(b, "}");
 }
 
+/* The newest max - 1 subjects of the activity, oldest first, then this
+ * message's (when it differs from the last). */
+static void
+evidence_subjects(struct buf *b, const struct burst_activity *a,
+    const char *subj, size_t max)
+{
+	const char *l[BURST_SUBJECTS_MAX + 1];
+	size_t n = 0, from = 0;
+
+	if (a != NULL && a->nsubjects + 1 > max)
+		from = a->nsubjects + 1 - max;
+	for (size_t i = from; a != NULL && i < a->nsubjects; i++)
+		l[n++] = a->subject[i];
+	if (subj != NULL && subj[0] != '\0' && (n == 0 ||
+	    strcmp(l[n - 1], subj) != 0))
+		l[n++] = subj;
+	evidence_list(b, l, n, NULL, 0, 0, max, EVIDENCE_SUBJECT_MAX);
+}
+
 static void
 evidence_write(struct buf *b, const struct evidence *e,
     const struct evidence_cut *c)
@@ -165,10 +184,7 @@ evidence_write(struct buf *b, const struct evidence *e,
 	}
 	buf_printf(b, ",\"first\":%lld,\"last\":%lld,\"subjects\":",
 	    (long long)first, (long long)e->last);
-	/* the activity's subjects, oldest first, then this message's */
-	evidence_list(b, a ? (const char *const *)NULL : &subj, a ? 0 : 1,
-	    a ? a->subject[0] : NULL, a ? a->nsubjects : 0,
-	    sizeof a->subject[0], c->subjects, EVIDENCE_SUBJECT_MAX);
+	evidence_subjects(b, a, subj, c->subjects);
 	buf_puts(b, "}");
 }
 
