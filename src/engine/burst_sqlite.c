@@ -72,12 +72,12 @@ static const char *const bs_sql[BS_NSTMT] = {
 	"msgs > 0",
 	/* evidence: ?3 since, ?4 a limit */
 	"SELECT ip FROM burst_events WHERE name = ?1 AND t > ?3 AND t <= ?2 "
-	"GROUP BY ip ORDER BY min(t), ip LIMIT ?4",
+	"GROUP BY ip ORDER BY min(t), min(rowid) LIMIT ?4",
 	"SELECT domain, n FROM burst_domains WHERE name = ?1 AND last > ?3 "
 	"AND last <= ?2 ORDER BY n DESC, domain LIMIT ?4",
 	"SELECT subject FROM burst_events WHERE name = ?1 AND t > ?3 AND "
 	"t <= ?2 AND subject != '' GROUP BY subject ORDER BY max(t) DESC, "
-	"subject LIMIT ?4",
+	"max(rowid) DESC LIMIT ?4",
 	"SELECT coalesce(min(t), 0), coalesce(max(t), 0), count(*) FROM "
 	"burst_events WHERE name = ?1 AND t > ?3 AND t <= ?2",
 	/* every identity, now and then: ?2 now, ?3 the longest window, ?4 the
