@@ -1,7 +1,8 @@
 """Burst detection and limit keys beyond the identity (issue 3 §3, §4)
 through the real gateway: one identity used from 6 client IPs within
 minutes is suspended by the rule "burst ips=6/10m" with the IPs as
-evidence; limits_ip and limits_sender refuse at exactly N with the right
+evidence; a fan-out to 31 new domains is suspended; the volume rule with
+burst_action=defer defers without suspending; limits_ip and limits_sender refuse at exactly N with the right
 code, on unauthenticated inbound mail too; suspend on such a key is refused
 by `jaga config check`.  Client IPs are distinct loopback addresses
 (127.0.2.x)."""
@@ -37,6 +38,12 @@ def run(jaga_bin, state_dir, *args, stdin=b""):
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
 
+def add_roamer(jaga_bin, state_dir):
+    rc, _, err = run(jaga_bin, state_dir, "user", "add", NAME, "--password-stdin",
+                     stdin=(SECRET + "\n").encode())
+    assert rc == 0, err
+
+
 def login_from(gateway, src):
     c = SmtpClient(*gateway.addr("submission"), src=src)
     assert c.greeting().code == 220
@@ -62,9 +69,7 @@ def send_one(c, i, frm=NAME):
 
 
 def test_six_ips_suspend_with_evidence(jaga_bin, jaga_factory, fake_hop, state_dir):
-    rc, _, err = run(jaga_bin, state_dir, "user", "add", NAME, "--password-stdin",
-                     stdin=(SECRET + "\n").encode())
-    assert rc == 0, err
+    add_roamer(jaga_bin, state_dir)
     hop = fake_hop()
     g = jaga_factory(roles=("submission",), next_hop=hop.url, state_dir=state_dir)
     ips = ["127.0.2.%d" % (10 + i) for i in range(6)]
@@ -101,6 +106,52 @@ def test_six_ips_suspend_with_evidence(jaga_bin, jaga_factory, fake_hop, state_d
     r = c.cmd("MAIL FROM:<%s>" % NAME)
     assert r.code == 550 and "suspended" in r.text, r
     c.quit()
+
+
+def test_fan_out_suspends(jaga_bin, jaga_factory, fake_hop, state_dir):
+    """One message to 31 new recipient domains: more than burst_domains_floor."""
+    add_roamer(jaga_bin, state_dir)
+    hop = fake_hop()
+    g = jaga_factory(roles=("submission",), next_hop=hop.url, state_dir=state_dir)
+    c = login_from(g, "127.0.2.51")
+    assert c.cmd("MAIL FROM:<%s>" % NAME).code == 250
+    for i in range(30):
+        assert c.cmd("RCPT TO:<x@fan%02d.test>" % i).code == 250
+    r, end = c.data(b"From: roamer@local.test\r\nSubject: offer 1\r\n\r\nhi\r\n")
+    assert end.code == 250, end          # 30 domains: at the floor
+    assert c.cmd("MAIL FROM:<%s>" % NAME).code == 250
+    assert c.cmd("RCPT TO:<y@fan30.test>").code == 250
+    r, end = c.data(b"From: roamer@local.test\r\nSubject: offer 2\r\n\r\nhi\r\n")
+    assert end.code == 550 and "rule burst domains=31/1h" in end.text, end
+    c.quit()
+    assert len(hop.transactions) == 1
+    rc, out, err = run(jaga_bin, state_dir, "suspend", "show", NAME, "--json")
+    assert rc == 0, err
+    ev = json.loads(out)["evidence"]
+    assert ev["counts"]["domains/1h"] == 31 and ev["limit"] == 30, ev
+    assert len(ev["top_domains"]) == 10 and len(ev["rcpt_domains"]) == 10, ev
+    assert ev["rcpt_domains"][0] == "fan30.test", ev
+    assert ev["subjects"] == ["offer 1", "offer 2"], ev
+
+
+def test_volume_rule_and_defer_action(jaga_bin, jaga_factory, fake_hop, state_dir):
+    """burst_floor=10, burst_action=defer: the 11th message in an hour is
+    deferred (451 4.7.1) and the identity is not suspended."""
+    add_roamer(jaga_bin, state_dir)
+    hop = fake_hop()
+    g = jaga_factory(roles=("submission",), next_hop=hop.url, state_dir=state_dir,
+                     opts={"burst_floor": "10", "burst_action": "defer"})
+    c = login_from(g, "127.0.2.61")
+    replies = [send_one(c, i) for i in range(12)]
+    c.quit()
+    assert [r.code for r in replies] == [250] * 10 + [451] * 2, replies
+    assert replies[10].enh == "4.7.1" and "burst messages=11/1h" in replies[10].text
+    assert g.wait_log(re.compile(r" smtp burst user=roamer@local\.test "
+                                 r"rule=\"burst messages=11/1h\" count=11 threshold=10 "
+                                 r"window=3600 action=defer"))
+    assert " smtp suspend " not in g.log_text()
+    rc, out, _ = run(jaga_bin, state_dir, "suspend", "list", "--json")
+    assert rc == 0 and json.loads(out) == []
 
 
 def inbound(jaga_factory, hop, **opts):
