@@ -131,4 +131,13 @@ void burst_store_free(struct burst_store *s);
 struct burst_store *burst_sqlite_new(const char *path, char *err,
     size_t errlen);
 
+/* Redis at url, "redis://host[:port][/db]" (as counters_redis_new): the
+ * same counts, shared by several gateways.  Every record is one EVAL of a
+ * Lua script (atomic); keys "jaga:b:NAME:*" expire baseline_days after
+ * the identity's last message.  One connection behind a mutex; a failed
+ * call returns -1 and drops it, the next call reconnects.  NULL (message
+ * in err) on a bad URL or when the first connection fails. */
+struct burst_store *burst_redis_new(const char *url, char *err,
+    size_t errlen);
+
 #endif

@@ -1,9 +1,17 @@
-/* test_burst.c - engine/burst.c (the rules, table-driven) and
- * engine/burst_sqlite.c (counts, baseline, forgetting, activity) on a
- * fake clock. */
+/* test_burst.c - engine/burst.c (the rules, table-driven), and the same
+ * store cases (counts, baseline, forgetting, activity) on a fake clock for
+ * engine/burst_sqlite.c and engine/burst_redis.c, the latter against a
+ * real redis-server this test starts on a free loopback port. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/burst.h"
@@ -162,6 +170,131 @@ test_store_activity(struct burst_store *bs, const struct burst_params *p)
 	CHECK(a.msgs == 0 && a.nips == 0, "nothing for nobody");
 }
 
+static void
+test_store(struct burst_store *bs, const struct burst_params *p,
+    const char *name)
+{
+	CHECK(bs != NULL, "%s store opened", name);
+	if (bs == NULL)
+		return;
+	test_store_counts(bs, p);
+	test_store_baseline(bs, p);
+	test_store_activity(bs, p);
+	burst_store_free(bs);
+}
+
+/* ---- a redis-server of our own ---- */
+
+static int redis_port;
+static pid_t redis_pid = -1;
+static char redis_url[64];
+
+/* A port free on 127.0.0.1 now (the kernel picks it). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* Run one command on a fresh connection; 0 when Redis answered without
+ * an error. */
+static int
+redis_cmd(const char *cmd)
+{
+	struct timeval tv = { 0, 200000 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+	redisReply *rep = NULL;
+	int ok;
+
+	if (c != NULL && c->err == 0)
+		rep = redisCommand(c, cmd);
+	ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+	freeReplyObject(rep);
+	if (c != NULL)
+		redisFree(c);
+	return ok ? 0 : -1;
+}
+
+/* Start redis-server and wait (up to 5 s) until it answers PING. */
+static int
+redis_start(void)
+{
+	char port[16];
+
+	redis_port = free_port();
+	snprintf(port, sizeof(port), "%d", redis_port);
+	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d", redis_port);
+	if ((redis_pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);	/* Redis logs there */
+		execlp("redis-server", "redis-server", "--port", port, "--bind",
+		    "127.0.0.1", "--save", "", "--appendonly", "no",
+		    "--daemonize", "no", "--loglevel", "warning", (char *)NULL);
+		fprintf(stderr, "test_burst: cannot run redis-server "
+		    "(install it: scripts/deps.sh test)\n");
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && redis_pid > 0; i++) {
+		int st;
+		if (waitpid(redis_pid, &st, WNOHANG) == redis_pid) {
+			redis_pid = -1;
+			break;
+		}
+		if (redis_cmd("PING") == 0)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static void
+redis_stop(void)
+{
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+	}
+	redis_pid = -1;
+}
+
+static void
+test_redis(const struct burst_params *p)
+{
+	char err[256];
+	struct burst_store *bs;
+
+	CHECK(burst_redis_new("redis://", err, sizeof err) == NULL &&
+	    strstr(err, "bad Redis URL") != NULL, "redis: a bad URL");
+	if (redis_start() < 0) {
+		CHECK(0, "redis-server did not start (scripts/deps.sh test)");
+		redis_stop();
+		return;
+	}
+	bs = burst_redis_new(redis_url, err, sizeof err);
+	test_store(bs, p, "redis");
+	bs = burst_redis_new(redis_url, err, sizeof err);
+	redis_stop();
+	if (bs != NULL) {	/* Redis gone: an error, then a reconnect */
+		struct burst_stats st;
+		CHECK_INT(rec(bs, p, "gone", T0, "192.0.2.1", "", NULL, 0, &st),
+		    -1, "redis gone: record fails");
+		burst_store_free(bs);
+	}
+	CHECK(burst_redis_new(redis_url, err, sizeof err) == NULL,
+	    "redis gone: no store");
+}
+
 int
 main(void)
 {
@@ -176,13 +309,9 @@ main(void)
 	snprintf(path, sizeof path, "%s/burst.db", dir);
 	burst_params_default(&p);
 	bs = burst_sqlite_new(path, err, sizeof err);
-	CHECK(bs != NULL, "open: %s", err);
-	if (bs != NULL) {
-		test_store_counts(bs, &p);
-		test_store_baseline(bs, &p);
-		test_store_activity(bs, &p);
-	}
-	burst_store_free(bs);
+	test_store(bs, &p, "sqlite");
+	signal(SIGPIPE, SIG_IGN);	/* a write to a stopped Redis */
+	test_redis(&p);
 	CHECK(burst_sqlite_new("/nonexistent/x/burst.db", err, sizeof err) ==
 	    NULL, "a bad path fails");
 	snprintf(path, sizeof path, "rm -rf %s", dir);
