@@ -200,8 +200,7 @@ bs_prune(struct burst_sqlite *s, const struct burst_params *p,
 
 	if (bs_run(bs_bind(s, BS_PRUNE_EV, n, m->now, bs_keep(p), 0)) < 0 ||
 	    bs_run(bs_bind(s, BS_PRUNE_DOM, n, m->now, 0, 0)) < 0 ||
-	    bs_run(bs_bind(s, BS_PRUNE_HOUR, n, m->now, first, 0)) < 0 ||
-	    bs_run(bs_bind(s, BS_CAP, n, m->now, BURST_EVENTS_MAX, 0)) < 0)
+	    bs_run(bs_bind(s, BS_PRUNE_HOUR, n, m->now, first, 0)) < 0)
 		return -1;
 	if (++s->calls % BS_SWEEP_EVERY != 0)
 		return 0;
@@ -242,6 +241,13 @@ bs_record(struct burst_store *bst, const struct burst_params *p,
 	if (bs_run(s->st[BS_BEGIN]) == 0) {
 		rc = bs_insert(s, p, m) < 0 || bs_prune(s, p, m) < 0 ||
 		    bs_stats(s, p, m, st) < 0 ? -1 : 0;
+		/* the cap: only an identity past it pays for the query */
+		if (rc == 0 && (st->msgs_hour > BURST_EVENTS_MAX ||
+		    p->ip_window > BURST_HOUR) && bs_run(bs_bind(s, BS_CAP,
+		    m->name, m->now, BURST_EVENTS_MAX, 0)) < 0)
+			rc = -1;
+		if (rc == 0 && st->msgs_hour > BURST_EVENTS_MAX)
+			st->msgs_hour = BURST_EVENTS_MAX;
 		if (rc == 0 && bs_run(s->st[BS_COMMIT]) < 0)
 			rc = -1;
 		if (rc < 0)

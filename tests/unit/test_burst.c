@@ -170,6 +170,24 @@ test_store_activity(struct burst_store *bs, const struct burst_params *p)
 	CHECK(a.msgs == 0 && a.nips == 0, "nothing for nobody");
 }
 
+/* At most BURST_EVENTS_MAX recent messages are kept per identity. */
+static void
+test_store_cap(struct burst_store *bs, const struct burst_params *p,
+    const char *name)
+{
+	struct burst_params q = *p;
+	struct burst_stats st = { 0 };
+	int i;
+
+	q.ip_window = 10;	/* keep the per-record IP count short */
+	for (i = 0; i < BURST_EVENTS_MAX + 20; i++)
+		if (rec(bs, &q, "cap", T0 + i / 2, "192.0.2.1", "", NULL, 0,
+		    &st) < 0)
+			break;
+	CHECK_INT(i, BURST_EVENTS_MAX + 20, "%s: every record", name);
+	CHECK_INT(st.msgs_hour, BURST_EVENTS_MAX, "%s: capped", name);
+}
+
 static void
 test_store(struct burst_store *bs, const struct burst_params *p,
     const char *name)
@@ -180,6 +198,7 @@ test_store(struct burst_store *bs, const struct burst_params *p,
 	test_store_counts(bs, p);
 	test_store_baseline(bs, p);
 	test_store_activity(bs, p);
+	test_store_cap(bs, p, name);
 	burst_store_free(bs);
 }
 
