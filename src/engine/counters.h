@@ -1,6 +1,10 @@
 /* counters.h - counter backends for the limits engine (limits.h).
  *
- * A backend does one thing: one atomic check-and-count of a request.  The
+ * A backend does one thing: one atomic check-and-count of a request.  A
+ * request may span several keys (limits_check_and_count_keys: the identity,
+ * the sender, the client IP, ...): every item names its key, and the one
+ * atomic step covers all of them, so a message refused by one key is
+ * counted by none.  The
  * limits engine has already aligned every window and made the recipient
  * domains distinct and lowercase; the backend only reads the current counts,
  * decides, and writes, all in one atomic step (a mutex, one SQLite
@@ -13,7 +17,11 @@
 
 #include "engine/limits.h"
 
+/* Items of one request: every key of it, each with a full spec. */
+#define COUNTER_ITEMS_MAX	(LIMITS_KEYS_MAX * LIMITS_RULES_MAX)
+
 struct counter_item {
+	const char *key;		/* NUL-terminated, < LIMITS_KEY_MAX */
 	enum limits_thing thing;
 	uint32_t window_len;		/* seconds */
 	int64_t window_start;		/* a multiple of window_len */
@@ -23,11 +31,11 @@ struct counter_item {
 };
 
 struct counter_request {
-	const char *key;		/* NUL-terminated, < LIMITS_KEY_MAX */
 	int64_t now;
-	size_t nitems;
-	struct counter_item item[LIMITS_RULES_MAX];
-	const char *const *domains;	/* distinct, lowercase */
+	size_t nitems;			/* items of one key are adjacent */
+	struct counter_item item[COUNTER_ITEMS_MAX];
+	const char *const *domains;	/* distinct, lowercase; the same for
+					 * every key's domain items */
 	size_t ndomains;		/* <= LIMITS_DOMAINS_MAX */
 };
 

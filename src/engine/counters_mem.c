@@ -223,12 +223,13 @@ cm_slot_claim(struct cm_entry **link, const struct counter_item *it,
 	return i;
 }
 
-/* A new entry for req->key at the end of its chain; the link or NULL. */
+/* A new entry for the key of req's items at the end of its chain; the link or NULL. */
 static struct cm_entry **
 cm_insert(struct counters_mem *m, const struct counter_request *req)
 {
-	size_t keylen = strlen(req->key);
-	uint64_t h = cm_hash(req->key);
+	const char *key = req->item[0].key;
+	size_t keylen = strlen(key);
+	uint64_t h = cm_hash(key);
 	struct cm_entry *e, **link;
 
 	if (m->nkeys >= m->max_keys)
@@ -241,8 +242,8 @@ cm_insert(struct counters_mem *m, const struct counter_request *req)
 		return NULL;
 	e->keylen = (uint16_t)keylen;
 	e->nslot = (uint16_t)req->nitems;
-	memcpy(cm_key(e), req->key, keylen + 1);
-	link = cm_find(m, req->key, h);
+	memcpy(cm_key(e), key, keylen + 1);
+	link = cm_find(m, key, h);
 	*link = e;
 	m->nkeys++;
 	return link;
@@ -306,28 +307,89 @@ cm_commit(struct counters_mem *m, struct cm_entry **link,
 	return 0;
 }
 
+/* The items [from, ...) of req under one key, as a request of their own
+ * (items of one key are adjacent, counters.h).  Returns the next from. */
+static size_t
+cm_group(const struct counter_request *req, size_t from,
+    struct counter_request *sub)
+{
+	size_t to = from;
+
+	while (to < req->nitems &&
+	    strcmp(req->item[to].key, req->item[from].key) == 0)
+		to++;
+	sub->now = req->now;
+	sub->nitems = to - from;
+	memcpy(sub->item, &req->item[from], sub->nitems * sizeof(sub->item[0]));
+	sub->domains = req->domains;
+	sub->ndomains = req->ndomains;
+	return to;
+}
+
+/* Read every window of every key; 1 when one refuses (res filled). */
+static int
+cm_decide(struct counters_mem *m, const struct counter_request *req,
+    uint64_t *add, size_t *newkeys, struct counter_result *res)
+{
+	struct cm_entry *e = NULL;
+	uint64_t cur;
+
+	*newkeys = 0;
+	for (size_t i = 0; i < req->nitems; i++) {
+		const struct counter_item *it = &req->item[i];
+		if (i == 0 || strcmp(it->key, req->item[i - 1].key) != 0) {
+			e = *cm_find(m, it->key, cm_hash(it->key));
+			*newkeys += e == NULL;
+		}
+		cm_current(e, req, it, &cur, &add[i]);
+		if (cur + add[i] > it->limit) {
+			res->refused = 1;
+			res->index = i;
+			res->count = (uint32_t)cur;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Count every key's group; room for the new keys was made first, so only
+ * ENOMEM can stop this half way. */
+static int
+cm_commit_all(struct counters_mem *m, const struct counter_request *req,
+    const uint64_t *add)
+{
+	struct counter_request sub;
+	size_t from = 0, to;
+	int rc = 0;
+
+	while (rc == 0 && from < req->nitems) {
+		to = cm_group(req, from, &sub);
+		rc = cm_commit(m, cm_find(m, sub.item[0].key,
+		    cm_hash(sub.item[0].key)), &sub, add + from);
+		from = to;
+	}
+	return rc;
+}
+
 static int
 cm_check_and_count(struct counter_backend *b,
     const struct counter_request *req, struct counter_result *res)
 {
 	struct counters_mem *m = (struct counters_mem *)(void *)b;
-	uint64_t add[LIMITS_RULES_MAX], cur;
-	struct cm_entry **link;
+	uint64_t add[COUNTER_ITEMS_MAX];
+	size_t newkeys;
 	int rc = 0;
 
 	pthread_mutex_lock(&m->lock);
 	cm_sweep_some(m, req->now);
-	link = cm_find(m, req->key, cm_hash(req->key));
-	for (size_t i = 0; i < req->nitems; i++) {
-		cm_current(*link, req, &req->item[i], &cur, &add[i]);
-		if (cur + add[i] > req->item[i].limit) {
-			res->refused = 1;
-			res->index = i;
-			res->count = (uint32_t)cur;
-			goto out;
-		}
-	}
-	rc = cm_commit(m, link, req, add);
+	if (cm_decide(m, req, add, &newkeys, res))
+		goto out;
+	if (m->nkeys + newkeys > m->max_keys)
+		cm_sweep(m, 0, m->mask + 1, req->now);
+	if (m->nkeys + newkeys > m->max_keys)
+		rc = LIMITS_EFULL;
+	else
+		rc = cm_commit_all(m, req, add);
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;

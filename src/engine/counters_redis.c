@@ -16,64 +16,72 @@
 #define CR_FIELD_LEN	19	/* T LLLLLLLL SSSSSSSSSS, see counters.h */
 #define CR_START_END	10000000000LL	/* START has ten digits */
 #define CR_NUM_MAX	24
-#define CR_ITEM_ARGS	4	/* per item: field, kind, limit, add */
-#define CR_HEAD_ARGS	8	/* EVALSHA sha 1 key n nd now ttl */
-#define CR_ARGS_MAX	(CR_HEAD_ARGS + LIMITS_RULES_MAX * CR_ITEM_ARGS + \
-			 LIMITS_DOMAINS_MAX)
+#define CR_ITEM_ARGS	5	/* per item: key index, field, kind, limit, add */
+#define CR_ARGS_MAX	(3 + 4 + COUNTER_ITEMS_MAX * (2 + CR_ITEM_ARGS) + \
+			 LIMITS_DOMAINS_MAX)	/* numkeys, keys, head, ttls */
 #define CR_TTL_GRACE_MS	1000	/* keep a window this long after its end */
 
-/* KEYS[1]: the tracked key's hash.  ARGV[1] = items, ARGV[2] = domains,
- * ARGV[3] = now (s), ARGV[4] = the hash's TTL in ms (the end of the
- * longest window), then per item: field, kind ("c" count, "d" domains),
- * limit, add; then the domains.  A domain window's members are fields
- * FIELD:DOMAIN beside its count.  Reads every window first and writes
- * only when all hold: all-or-nothing.  Returns {0, 0} or {item, count}
- * (1-based) of the first window that would go over.  Two items naming one
- * field are written once.  When a window is new, fields of windows that
- * are over are deleted (START + LEN <= now), so a busy key's hash stays
- * small; the TTL is only ever extended. */
+/* KEYS: one hash per tracked key of the request (a message may be counted
+ * under several keys: all in one script, so a refusal by one key counts
+ * nothing under the others).  ARGV[1] = items, ARGV[2] = domains, ARGV[3]
+ * = now (s), ARGV[4] = keys, then per key its TTL in ms (the end of its
+ * longest window), then per item: key index, field, kind ("c" count, "d"
+ * domains), limit, add; then the domains.  A domain window's members are
+ * fields FIELD:DOMAIN beside its count.  Reads every window first and
+ * writes only when all hold: all-or-nothing.  Returns {0, 0} or {item,
+ * count} (1-based) of the first window that would go over.  Two items
+ * naming one field of one key are written once.  When a window is new,
+ * fields of that key's windows that are over are deleted (START + LEN <=
+ * now), so a busy key's hash stays small; a TTL is only ever extended. */
 static const char cr_src[] =
-    "local k, n, nd = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local add, fresh = {}, false\n"
+    "local n, nd = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local now, nk = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+    "local ib, db = 4 + nk, 4 + nk + 5 * n\n"
+    "local add, fresh = {}, {}\n"
     "for i = 1, n do\n"
-    "  local b = 4 + (i - 1) * 4\n"
-    "  local f, a = ARGV[b + 1], tonumber(ARGV[b + 4])\n"
+    "  local b = ib + (i - 1) * 5\n"
+    "  local k = KEYS[tonumber(ARGV[b + 1])]\n"
+    "  local f, a = ARGV[b + 2], tonumber(ARGV[b + 5])\n"
     "  local v = redis.call('HGET', k, f)\n"
-    "  if not v then fresh = true end\n"
+    "  if not v then fresh[k] = true end\n"
     "  local cur = tonumber(v or '0')\n"
-    "  if ARGV[b + 2] == 'd' then\n"
+    "  if ARGV[b + 3] == 'd' then\n"
     "    a = 0\n"
     "    for d = 1, nd do\n"
-    "      if redis.call('HEXISTS', k, f .. ':' .. ARGV[4 + 4 * n + d]) "
-    "== 0 then a = a + 1 end\n"
+    "      if redis.call('HEXISTS', k, f .. ':' .. ARGV[db + d]) == 0 "
+    "then a = a + 1 end\n"
     "    end\n"
     "  end\n"
-    "  if cur + a > tonumber(ARGV[b + 3]) then return {i, cur} end\n"
+    "  if cur + a > tonumber(ARGV[b + 4]) then return {i, cur} end\n"
     "  add[i] = a\n"
     "end\n"
-    "if fresh then\n"
+    "for k, _ in pairs(fresh) do\n"
     "  for _, f in ipairs(redis.call('HKEYS', k)) do\n"
     "    if tonumber(string.sub(f, 10, 19)) + tonumber(string.sub(f, 2, 9))"
     " <= now then redis.call('HDEL', k, f) end\n"
     "  end\n"
     "end\n"
-    "local done, wrote = {}, false\n"
+    "local done, wrote = {}, {}\n"
     "for i = 1, n do\n"
-    "  local b = 4 + (i - 1) * 4\n"
-    "  local f = ARGV[b + 1]\n"
-    "  if add[i] > 0 and not done[f] then\n"
-    "    done[f], wrote = true, true\n"
-    "    if ARGV[b + 2] == 'd' then\n"
+    "  local b = ib + (i - 1) * 5\n"
+    "  local ki = tonumber(ARGV[b + 1])\n"
+    "  local k, f = KEYS[ki], ARGV[b + 2]\n"
+    "  local id = ki .. '/' .. f\n"
+    "  if add[i] > 0 and not done[id] then\n"
+    "    done[id], wrote[ki] = true, true\n"
+    "    if ARGV[b + 3] == 'd' then\n"
     "      for d = 1, nd do\n"
-    "        redis.call('HSET', k, f .. ':' .. ARGV[4 + 4 * n + d], 1)\n"
+    "        redis.call('HSET', k, f .. ':' .. ARGV[db + d], 1)\n"
     "      end\n"
     "    end\n"
     "    redis.call('HINCRBY', k, f, add[i])\n"
     "  end\n"
     "end\n"
-    "if wrote and redis.call('PTTL', k) < ttl then\n"
-    "  redis.call('PEXPIRE', k, ttl)\n"
+    "for ki = 1, nk do\n"
+    "  local ttl = tonumber(ARGV[4 + ki])\n"
+    "  if wrote[ki] and redis.call('PTTL', KEYS[ki]) < ttl then\n"
+    "    redis.call('PEXPIRE', KEYS[ki], ttl)\n"
+    "  end\n"
     "end\n"
     "return {0, 0}\n";
 
@@ -85,13 +93,16 @@ struct counters_redis {
 	int own_db;			/* counters_redis_new made it */
 };
 
-/* One call's arguments (about 24 KB with every domain: on the heap). */
+/* One call's arguments (about 40 KB with every key and domain: on the
+ * heap). */
 struct cr_args {
 	const char *argv[CR_ARGS_MAX];
 	size_t argvlen[CR_ARGS_MAX];
-	char key[CR_KEY_MAX];
-	char fields[LIMITS_RULES_MAX][CR_FIELD_LEN + 1];
-	char nums[4 + LIMITS_RULES_MAX * 2][CR_NUM_MAX];
+	char keys[COUNTER_ITEMS_MAX][CR_KEY_MAX];
+	char fields[COUNTER_ITEMS_MAX][CR_FIELD_LEN + 1];
+	char nums[4 + COUNTER_ITEMS_MAX * 4][CR_NUM_MAX];
+	int64_t ttl[COUNTER_ITEMS_MAX];	/* per key, ms */
+	size_t nkeys;
 	size_t k;			/* nums used */
 };
 
@@ -120,19 +131,30 @@ cr_field(char *out, const struct counter_item *it)
 	return 0;
 }
 
-/* The hash's TTL: the end of the longest window from the caller's now
- * (windows follow the caller's clock, not Redis's), plus a grace. */
-static int64_t
-cr_ttl(const struct counter_request *req)
+/* The hashes: one per run of adjacent items with the same key; idx[i] is
+ * item i's key (0-based).  Each key's TTL is the end of its longest
+ * window from the caller's now (windows follow the caller's clock, not
+ * Redis's), plus a grace.  Returns 0, or -1 when a key is too long. */
+static int
+cr_keys(struct cr_args *a, const struct counter_request *req, size_t *idx)
 {
-	int64_t ttl = 0, t;
-
+	a->nkeys = 0;
 	for (size_t i = 0; i < req->nitems; i++) {
-		t = req->item[i].window_start + req->item[i].window_len -
-		    req->now;
-		ttl = t > ttl ? t : ttl;
+		const struct counter_item *it = &req->item[i];
+		int64_t t = (it->window_start + it->window_len - req->now) *
+		    1000 + CR_TTL_GRACE_MS;
+		if (i == 0 || strcmp(it->key, req->item[i - 1].key) != 0) {
+			int len = snprintf(a->keys[a->nkeys], CR_KEY_MAX,
+			    "jaga:l:%s", it->key);
+			if (len < 0 || len >= CR_KEY_MAX)
+				return -1;
+			a->ttl[a->nkeys++] = 0;
+		}
+		idx[i] = a->nkeys - 1;
+		if (t > a->ttl[idx[i]])
+			a->ttl[idx[i]] = t;
 	}
-	return ttl * 1000 + CR_TTL_GRACE_MS;
+	return 0;
 }
 
 /* Fill a->argv[2..] for req; returns argc, or -1 when something does not
@@ -140,23 +162,27 @@ cr_ttl(const struct counter_request *req)
 static int
 cr_build(struct cr_args *a, const struct counter_request *req)
 {
-	size_t n = req->nitems, i, x = CR_HEAD_ARGS;
-	int len = snprintf(a->key, sizeof a->key, "jaga:l:%s", req->key);
+	size_t n = req->nitems, i, x, idx[COUNTER_ITEMS_MAX];
 
-	assert(n <= LIMITS_RULES_MAX && req->ndomains <= LIMITS_DOMAINS_MAX);
-	if (len < 0 || (size_t)len >= sizeof a->key)
+	assert(n <= COUNTER_ITEMS_MAX && req->ndomains <= LIMITS_DOMAINS_MAX);
+	if (n == 0 || cr_keys(a, req, idx) < 0)
 		return -1;
-	cr_arg_num(a, 2, 1);
-	a->argv[3] = a->key;
-	a->argvlen[3] = (size_t)len;
-	cr_arg_num(a, 4, (int64_t)n);
-	cr_arg_num(a, 5, (int64_t)req->ndomains);
-	cr_arg_num(a, 6, req->now);
-	cr_arg_num(a, 7, cr_ttl(req));
+	cr_arg_num(a, 2, (int64_t)a->nkeys);
+	for (x = 3, i = 0; i < a->nkeys; i++) {
+		a->argv[x] = a->keys[i];
+		a->argvlen[x++] = strlen(a->keys[i]);
+	}
+	cr_arg_num(a, x++, (int64_t)n);
+	cr_arg_num(a, x++, (int64_t)req->ndomains);
+	cr_arg_num(a, x++, req->now);
+	cr_arg_num(a, x++, (int64_t)a->nkeys);
+	for (i = 0; i < a->nkeys; i++)
+		cr_arg_num(a, x++, a->ttl[i]);
 	for (i = 0; i < n; i++) {
 		const struct counter_item *it = &req->item[i];
 		if (cr_field(a->fields[i], it) < 0)
 			return -1;
+		cr_arg_num(a, x++, (int64_t)idx[i] + 1);
 		a->argv[x] = a->fields[i];
 		a->argvlen[x++] = CR_FIELD_LEN;
 		a->argv[x] = it->thing == LIMITS_DOMAINS ? "d" : "c";

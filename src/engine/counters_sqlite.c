@@ -202,14 +202,14 @@ cs_decide(struct cs_conn *c, const struct counter_request *req,
 {
 	for (size_t i = 0; i < req->nitems; i++) {
 		const struct counter_item *it = &req->item[i];
-		int64_t cur = cs_value(cs_bind(c, CS_GET, req->key,
+		int64_t cur = cs_value(cs_bind(c, CS_GET, it->key,
 		    limits_thing_name(it->thing), it));
 		if (cur < 0)
 			return -1;
 		add[i] = it->add;
 		for (size_t d = 0; it->thing == LIMITS_DOMAINS &&
 		    d < req->ndomains; d++) {
-			int64_t has = cs_value(cs_bind(c, CS_HASDOM, req->key,
+			int64_t has = cs_value(cs_bind(c, CS_HASDOM, it->key,
 			    req->domains[d], it));
 			if (has < 0)
 				return -1;
@@ -231,14 +231,14 @@ cs_write(struct cs_conn *c, const struct counter_request *req,
 {
 	for (size_t i = 0; i < req->nitems; i++) {
 		const struct counter_item *it = &req->item[i];
-		sqlite3_stmt *st = cs_bind(c, CS_ADD, req->key,
+		sqlite3_stmt *st = cs_bind(c, CS_ADD, it->key,
 		    limits_thing_name(it->thing), it);
 		sqlite3_bind_int64(st, 5, add[i]);
 		if (cs_run(st) < 0)
 			return -1;
 		for (size_t d = 0; it->thing == LIMITS_DOMAINS &&
 		    d < req->ndomains; d++)
-			if (cs_run(cs_bind(c, CS_ADDDOM, req->key,
+			if (cs_run(cs_bind(c, CS_ADDDOM, it->key,
 			    req->domains[d], it)) < 0)
 				return -1;
 	}
@@ -259,7 +259,7 @@ cs_check_and_count(struct counter_backend *b,
     const struct counter_request *req, struct counter_result *res)
 {
 	struct counters_sqlite *s = (struct counters_sqlite *)(void *)b;
-	int64_t add[LIMITS_RULES_MAX];
+	int64_t add[COUNTER_ITEMS_MAX];
 	char err[256];
 	struct cs_conn *c = cs_conn_get(s, err, sizeof(err));
 	int rc;

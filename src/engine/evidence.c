@@ -7,6 +7,12 @@
 
 #include "util/buf.h"
 
+/* Room to build one evidence object before it is measured against the
+ * caller's size: above the largest the bounded lists can make (about
+ * 9 KB: 20 domains and 5 subjects of 128 octets, each escaped to at most
+ * twice that, 10 IPs). */
+#define EVIDENCE_BUILD_MAX	32768
+
 void
 evidence_rule(const struct limits_rule *r, char *out, size_t outlen)
 {
@@ -34,60 +40,172 @@ evidence_str(struct buf *b, const char *s, size_t max)
 	buf_puts(b, "\"");
 }
 
-/* Distinct domains (any case), at most EVIDENCE_DOMAINS_MAX. */
-static void
-evidence_domains(struct buf *b, const struct evidence *e)
-{
-	size_t kept = 0;
+/* How much of each list one writing keeps; smaller on a retry. */
+struct evidence_cut {
+	size_t ips, domains, subjects;
+};
 
-	buf_puts(b, ",\"rcpt_domains\":[");
-	for (size_t i = 0; i < e->ndomains && kept < EVIDENCE_DOMAINS_MAX; i++) {
-		size_t j;
-		for (j = 0; j < i; j++)
-			if (strcasecmp(e->domains[j], e->domains[i]) == 0)
-				break;
-		if (j < i)
+static const struct evidence_cut evidence_cuts[] = {
+	{ BURST_IPS_MAX, EVIDENCE_DOMAINS_MAX, BURST_SUBJECTS_MAX },
+	{ 5, 5, 3 },
+	{ 2, 2, 1 },
+};
+
+/* Is s among l[0..n) (any case)? */
+static int
+evidence_has(const char *const *l, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* A JSON array of the distinct strings of a[0..na) then b[0..nb) (b's
+ * stride w octets), at most max of them. */
+static void
+evidence_list(struct buf *bf, const char *const *a, size_t na,
+    const char *b, size_t nb, size_t w, size_t max, size_t len)
+{
+	const char *kept[EVIDENCE_DOMAINS_MAX + BURST_IPS_MAX];
+	size_t n = 0;
+
+	buf_puts(bf, "[");
+	for (size_t i = 0; i < na + nb && n < max && n < sizeof kept /
+	    sizeof kept[0]; i++) {
+		const char *s = i < na ? a[i] : b + (i - na) * w;
+		if (s == NULL || s[0] == '\0' || evidence_has(kept, n, s))
 			continue;
-		if (kept++)
-			buf_puts(b, ",");
-		evidence_str(b, e->domains[i], EVIDENCE_TEXT_MAX);
+		if (n)
+			buf_puts(bf, ",");
+		kept[n++] = s;
+		evidence_str(bf, s, len);
 	}
-	buf_puts(b, "]");
+	buf_puts(bf, "]");
+}
+
+/* "counts": the limit's window, or every burst measure. */
+static void
+evidence_counts(struct buf *b, const struct evidence *e)
+{
+	char w[16];
+
+	if (e->v != NULL) {
+		buf_printf(b, ",\"counts\":{\"%us\":%u}", e->v->rule.window,
+		    e->v->count);
+		return;
+	}
+	burst_window_text(e->bp->ip_window, w, sizeof w);
+	buf_printf(b, ",\"counts\":{\"messages/1h\":%u,\"domains/1h\":%u,"
+	    "\"ips/%s\":%u,\"nets/%s\":%u,\"baseline/1h\":%u}",
+	    e->stats->msgs_hour, e->stats->domains_hour, w, e->stats->ips, w,
+	    e->stats->nets, burst_baseline(e->stats->base_msgs,
+	    e->stats->base_hours));
+}
+
+/* The head: rule, window, limit, count, counts. */
+static void
+evidence_head(struct buf *b, const struct evidence *e)
+{
+	char rule[96];
+	int64_t end = e->v != NULL ? e->v->window_end : e->last;
+	uint32_t win = e->v != NULL ? e->v->rule.window : e->burst->window;
+
+	if (e->v != NULL)
+		evidence_rule(&e->v->rule, rule, sizeof rule);
+	else
+		snprintf(rule, sizeof rule, "%s", e->burst->text);
+	buf_puts(b, "{\"rule\":");
+	evidence_str(b, rule, sizeof rule);
+	buf_printf(b, ",\"window_start\":%lld,\"window_end\":%lld,"
+	    "\"limit\":%u,\"count\":%u", (long long)(end - win), (long long)end,
+	    e->v != NULL ? e->v->rule.limit : e->burst->threshold,
+	    e->v != NULL ? e->v->count : e->burst->count);
+	evidence_counts(b, e);
+}
+
+/* {"a.test":12,...} from the activity. */
+static void
+evidence_top(struct buf *b, const struct burst_activity *a, size_t max)
+{
+	buf_puts(b, ",\"top_domains\":{");
+	for (size_t i = 0; i < a->ndomains && i < max; i++) {
+		if (i)
+			buf_puts(b, ",");
+		evidence_str(b, a->domain[i], EVIDENCE_TEXT_MAX);
+		buf_printf(b, ":%u", a->domain_n[i]);
+	}
+	buf_puts(b, "}");
+}
+
+/* The newest max - 1 subjects of the activity, oldest first, then this
+ * message's (when it differs from the last). */
+static void
+evidence_subjects(struct buf *b, const struct burst_activity *a,
+    const char *subj, size_t max)
+{
+	const char *l[BURST_SUBJECTS_MAX + 1];
+	size_t n = 0, from = 0;
+
+	if (a != NULL && a->nsubjects + 1 > max)
+		from = a->nsubjects + 1 - max;
+	for (size_t i = from; a != NULL && i < a->nsubjects; i++)
+		l[n++] = a->subject[i];
+	if (subj != NULL && subj[0] != '\0' && (n == 0 ||
+	    strcmp(l[n - 1], subj) != 0))
+		l[n++] = subj;
+	evidence_list(b, l, n, NULL, 0, 0, max, EVIDENCE_SUBJECT_MAX);
+}
+
+static void
+evidence_write(struct buf *b, const struct evidence *e,
+    const struct evidence_cut *c)
+{
+	const struct burst_activity *a = e->act;
+	const char *subj = e->subject;
+	int64_t first = a != NULL && a->msgs > 0 && a->first < e->first ?
+	    a->first : e->first;
+
+	evidence_head(b, e);
+	buf_puts(b, ",\"client_ips\":");
+	evidence_list(b, &e->client_ip, 1, a ? a->ip[0] : NULL, a ? a->nips : 0,
+	    sizeof a->ip[0], c->ips, EVIDENCE_TEXT_MAX);
+	buf_puts(b, ",\"helo\":");
+	evidence_str(b, e->helo, EVIDENCE_TEXT_MAX);
+	buf_puts(b, ",\"sender\":");
+	evidence_str(b, e->sender, EVIDENCE_TEXT_MAX);
+	buf_puts(b, ",\"rcpt_domains\":");
+	evidence_list(b, e->domains, e->ndomains, a ? a->domain[0] : NULL,
+	    a ? a->ndomains : 0, sizeof a->domain[0], c->domains,
+	    EVIDENCE_TEXT_MAX);
+	if (a != NULL) {
+		evidence_top(b, a, c->domains);
+		buf_printf(b, ",\"messages\":%u", a->msgs);
+	}
+	buf_printf(b, ",\"first\":%lld,\"last\":%lld,\"subjects\":",
+	    (long long)first, (long long)e->last);
+	evidence_subjects(b, a, subj, c->subjects);
+	buf_puts(b, "}");
 }
 
 int
 evidence_json(const struct evidence *e, char *out, size_t outlen)
 {
-	const struct limits_rule *r = &e->v->rule;
-	char rule[96];
 	struct buf b;
-	int rc = 0;
+	int rc = -1;
 
-	evidence_rule(r, rule, sizeof rule);
-	buf_init(&b, outlen > 0 ? outlen - 1 : 0);
-	buf_puts(&b, "{\"rule\":");
-	evidence_str(&b, rule, sizeof rule);
-	buf_printf(&b, ",\"window_start\":%lld,\"window_end\":%lld,"
-	    "\"limit\":%u,\"count\":%u,\"counts\":{\"%us\":%u}",
-	    (long long)(e->v->window_end - r->window),
-	    (long long)e->v->window_end, r->limit, e->v->count, r->window,
-	    e->v->count);
-	buf_puts(&b, ",\"client_ips\":[");
-	if (e->client_ip != NULL)
-		evidence_str(&b, e->client_ip, EVIDENCE_TEXT_MAX);
-	buf_puts(&b, "],\"helo\":");
-	evidence_str(&b, e->helo, EVIDENCE_TEXT_MAX);
-	buf_puts(&b, ",\"sender\":");
-	evidence_str(&b, e->sender, EVIDENCE_TEXT_MAX);
-	evidence_domains(&b, e);
-	buf_printf(&b, ",\"first\":%lld,\"last\":%lld,\"subjects\":[",
-	    (long long)e->first, (long long)e->last);
-	if (e->subject != NULL && e->subject[0])
-		evidence_str(&b, e->subject, EVIDENCE_SUBJECT_MAX);
-	if (buf_puts(&b, "]}") < 0 || b.data == NULL)
-		rc = -1;
-	snprintf(out, outlen, "%s", rc == 0 ? b.data : "{}");
-	buf_done(&b);
+	for (size_t i = 0; rc < 0 && i < sizeof evidence_cuts /
+	    sizeof evidence_cuts[0]; i++) {
+		buf_init(&b, EVIDENCE_BUILD_MAX);
+		evidence_write(&b, e, &evidence_cuts[i]);
+		if (b.data != NULL && b.len < outlen) {
+			snprintf(out, outlen, "%s", b.data);
+			rc = 0;
+		}
+		buf_done(&b);
+	}
+	if (rc < 0 && outlen > 0)
+		snprintf(out, outlen, "{}");
 	return rc;
 }
 

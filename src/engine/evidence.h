@@ -6,8 +6,16 @@
  *  "client_ips":["192.0.2.7"],"helo":"...","sender":"<a@b>",
  *  "rcpt_domains":["example.net"],"first":...,"last":...,
  *  "subjects":["..."]}
+ * With the identity's recent activity (engine/burst.h) it also holds
+ * "messages" (in the span), "top_domains" ({"example.net":12,...}, most
+ * used first), every recent client IP, distinct recent subjects (oldest
+ * first) and the span's first time.  A burst rule (e.g. "burst ips=6/10m")
+ * gives limit = its threshold, count = its count and counts of every burst
+ * measure: {"messages/1h":..,"domains/1h":..,"ips/10m":..,"nets/10m":..,
+ * "baseline/1h":..}.
  * Every string is bounded (control and non-ASCII octets as '?'); the
- * whole fits 4096 octets (STORE_EVIDENCE_MAX).
+ * whole fits 4096 octets (STORE_EVIDENCE_MAX): when it would not, fewer
+ * IPs, domains and subjects are kept.
  */
 #ifndef JAGA_ENGINE_EVIDENCE_H
 #define JAGA_ENGINE_EVIDENCE_H
@@ -15,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/burst.h"
 #include "engine/limits.h"
 
 #define EVIDENCE_DOMAINS_MAX	10	/* recipient domains kept; ours */
@@ -22,7 +31,11 @@
 #define EVIDENCE_TEXT_MAX	128	/* octets of any other string; ours */
 
 struct evidence {
-	const struct limits_verdict *v;	/* the refusing limit */
+	const struct limits_verdict *v;	/* the refusing limit, or NULL and: */
+	const struct burst_verdict *burst;	/* the burst rule that fired */
+	const struct burst_params *bp;	/* with burst: its windows */
+	const struct burst_stats *stats;	/* with burst: every count */
+	const struct burst_activity *act;	/* recent activity; may be NULL */
 	const char *client_ip, *helo, *sender;	/* may be NULL */
 	const char *const *domains;	/* recipient domains */
 	size_t ndomains;

@@ -271,13 +271,26 @@ limits_parse(struct limits_spec *spec, const char *text, char *err,
 
 /* ---- keys ---- */
 
+/* Clear the bits of a[0..n) after the first len. */
+static void
+limits_mask(unsigned char *a, size_t n, unsigned len)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned keep = len > 8 * i ? len - 8 * (unsigned)i : 0;
+		a[i] &= keep >= 8 ? 0xff : (unsigned char)(0xff00 >> keep);
+	}
+}
+
 int
-limits_net_key(const char *ip, char *out, size_t outlen)
+limits_net_key_len(const char *ip, unsigned len4, unsigned len6, char *out,
+    size_t outlen)
 {
 	unsigned char a[16];
 	char txt[INET6_ADDRSTRLEN];
-	const unsigned char *v4 = NULL;
+	unsigned char *v4 = NULL;
 
+	if (len4 > 32 || len6 > 128)
+		return -1;
 	if (inet_pton(AF_INET, ip, a) == 1)
 		v4 = a;
 	else if (inet_pton(AF_INET6, ip, a) != 1)
@@ -285,14 +298,22 @@ limits_net_key(const char *ip, char *out, size_t outlen)
 	else if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)a))
 		v4 = a + 12;
 	if (v4 != NULL) {
-		snprintf(out, outlen, "net:%u.%u.%u.0/24", v4[0], v4[1], v4[2]);
+		limits_mask(v4, 4, len4);
+		snprintf(out, outlen, "net:%u.%u.%u.%u/%u", v4[0], v4[1], v4[2],
+		    v4[3], len4);
 		return 0;
 	}
-	memset(a + 8, 0, 8);	/* the /64: RFC 4291 §2.5.4 interface ID off */
+	limits_mask(a, 16, len6);	/* /64: RFC 4291 §2.5.4 interface ID off */
 	if (inet_ntop(AF_INET6, a, txt, sizeof(txt)) == NULL)
 		return -1;
-	snprintf(out, outlen, "net:%s/64", txt);
+	snprintf(out, outlen, "net:%s/%u", txt, len6);
 	return 0;
+}
+
+int
+limits_net_key(const char *ip, char *out, size_t outlen)
+{
+	return limits_net_key_len(ip, 24, 64, out, outlen);
 }
 
 /* ---- the decision ---- */
@@ -334,15 +355,17 @@ limits_uniq_domains(const char *const *d, size_t n, char ***out)
 	return (int)k;
 }
 
+/* Append the items of one key's spec to req. */
 static void
-limits_fill_request(struct counter_request *req, const struct limits_spec *spec,
-    int64_t now, uint32_t n_msgs, uint32_t n_rcpts)
+limits_fill_request(struct counter_request *req, const char *key,
+    const struct limits_spec *spec, int64_t now, uint32_t n_msgs,
+    uint32_t n_rcpts)
 {
 	req->now = now;
-	req->nitems = spec->nrules;
 	for (size_t i = 0; i < spec->nrules; i++) {
 		const struct limits_rule *r = &spec->rule[i];
-		struct counter_item *it = &req->item[i];
+		struct counter_item *it = &req->item[req->nitems++];
+		it->key = key;
 		it->thing = r->thing;
 		it->window_len = r->window;
 		it->window_start = now - now % r->window;
@@ -352,37 +375,86 @@ limits_fill_request(struct counter_request *req, const struct limits_spec *spec,
 	}
 }
 
+/* Bad keys: too many, too long, a spec too big, a key named twice. */
+static int
+limits_keys_bad(const struct limits_key *keys, size_t nkeys)
+{
+	if (nkeys > LIMITS_KEYS_MAX)
+		return 1;
+	for (size_t i = 0; i < nkeys; i++) {
+		if (strnlen(keys[i].key, LIMITS_KEY_MAX) >= LIMITS_KEY_MAX ||
+		    keys[i].spec->nrules > LIMITS_RULES_MAX)
+			return 1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(keys[i].key, keys[j].key) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Which key and rule item index idx of a request built from keys is. */
+static void
+limits_locate(const struct limits_key *keys, size_t idx, size_t *key,
+    size_t *rule)
+{
+	size_t k = 0;
+
+	while (idx >= keys[k].spec->nrules) {
+		idx -= keys[k].spec->nrules;
+		k++;
+	}
+	*key = k;
+	*rule = idx;
+}
+
+int
+limits_check_and_count_keys(struct counter_backend *b,
+    const struct limits_key *keys, size_t nkeys, int64_t now, uint32_t n_msgs,
+    uint32_t n_rcpts, const char *const *rcpt_domains, size_t n_domains,
+    struct limits_verdict *v)
+{
+	struct counter_request req = { .now = now };
+	struct counter_result res = { 0 };
+	char **uniq = NULL;
+	size_t k, r;
+	int rc = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (limits_keys_bad(keys, nkeys) || now < 0 ||
+	    n_domains > LIMITS_DOMAINS_MAX)
+		return LIMITS_EINVAL;
+	for (k = 0; k < nkeys; k++)
+		limits_fill_request(&req, keys[k].key, keys[k].spec, now, n_msgs,
+		    n_rcpts);
+	if (req.nitems == 0)
+		return 0;
+	if (n_domains > 0 && (rc = limits_uniq_domains(rcpt_domains, n_domains,
+	    &uniq)) < 0)
+		return rc;
+	req.domains = (const char *const *)uniq;
+	req.ndomains = (size_t)rc;
+	rc = b->ops->check_and_count(b, &req, &res);
+	free(uniq);
+	if (rc == 0 && res.refused) {
+		limits_locate(keys, res.index, &k, &r);
+		v->refused = 1;
+		v->key = k;
+		v->rule = keys[k].spec->rule[r];
+		v->count = res.count;
+		v->window_end = req.item[res.index].window_start +
+		    req.item[res.index].window_len;
+	}
+	return rc;
+}
+
 int
 limits_check_and_count(struct counter_backend *b, const char *key,
     const struct limits_spec *spec, int64_t now, uint32_t n_msgs,
     uint32_t n_rcpts, const char *const *rcpt_domains, size_t n_domains,
     struct limits_verdict *v)
 {
-	struct counter_request req = { .key = key };
-	struct counter_result res = { 0 };
-	char **uniq = NULL;
-	int rc = 0;
+	struct limits_key k = { key, spec };
 
-	memset(v, 0, sizeof(*v));
-	if (strnlen(key, LIMITS_KEY_MAX) >= LIMITS_KEY_MAX || now < 0 ||
-	    n_domains > LIMITS_DOMAINS_MAX || spec->nrules > LIMITS_RULES_MAX)
-		return LIMITS_EINVAL;
-	if (spec->nrules == 0)
-		return 0;
-	if (n_domains > 0 && (rc = limits_uniq_domains(rcpt_domains, n_domains,
-	    &uniq)) < 0)
-		return rc;
-	limits_fill_request(&req, spec, now, n_msgs, n_rcpts);
-	req.domains = (const char *const *)uniq;
-	req.ndomains = (size_t)rc;
-	rc = b->ops->check_and_count(b, &req, &res);
-	free(uniq);
-	if (rc == 0 && res.refused) {
-		v->refused = 1;
-		v->rule = spec->rule[res.index];
-		v->count = res.count;
-		v->window_end = req.item[res.index].window_start +
-		    req.item[res.index].window_len;
-	}
-	return rc;
+	return limits_check_and_count_keys(b, &k, 1, now, n_msgs, n_rcpts,
+	    rcpt_domains, n_domains, v);
 }

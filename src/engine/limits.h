@@ -8,8 +8,10 @@
  * applies to every limit of its group.
  *
  * Keys are built by the caller: "id:app1", "ip:192.0.2.7",
- * "net:192.0.2.0/24" (limits_net_key), "from:a@b.example",
- * "fromdom:b.example".  The key is opaque here; one key, one set of counters.
+ * "net:192.0.2.0/24" (limits_net_key), "snd:a@b.example",
+ * "sdom:b.example".  The key is opaque here; one key, one set of counters.
+ * One message may be counted under several keys at once
+ * (limits_check_and_count_keys): all or nothing, in one atomic step.
  *
  * Windows are fixed and aligned to multiples of their length since the Unix
  * epoch (UTC): a 1h window runs 10:00:00-10:59:59, a 1d window is a UTC day.
@@ -30,7 +32,8 @@
 #define LIMITS_KEY_MAX		320	/* bytes of a key: "fromdom:" + RFC 5321 path */
 #define LIMITS_DOMAIN_MAX	255	/* RFC 5321 §4.5.3.1.2 */
 #define LIMITS_DOMAINS_MAX	1000	/* recipient domains in one call; ours */
-#define LIMITS_NETKEY_MAX	64	/* "net:" + an IPv6 network + "/64" */
+#define LIMITS_NETKEY_MAX	64	/* "net:" + an IPv6 network + "/128" */
+#define LIMITS_KEYS_MAX		5	/* keys of one message: id, snd, sdom, ip, net */
 
 /* Negative returns of limits_check_and_count (and the counter backends). */
 #define LIMITS_EINVAL	(-1)	/* bad argument: key or domain too long, ... */
@@ -54,6 +57,7 @@ struct limits_spec {
 
 struct limits_verdict {
 	int refused;			/* 0: counted; 1: refused, nothing counted */
+	size_t key;			/* index of the refusing key (keys call) */
 	struct limits_rule rule;	/* the limit that refused (when refused) */
 	uint32_t count;			/* its count in the window before this call */
 	int64_t window_end;		/* when its window ends (retry after) */
@@ -72,6 +76,17 @@ int limits_parse(struct limits_spec *spec, const char *text, char *err,
  * Returns 0, or -1 when ip is not a literal address. */
 int limits_net_key(const char *ip, char *out, size_t outlen);
 
+/* Like limits_net_key with the prefix lengths len4 (0..32) and len6
+ * (0..128) instead of 24 and 64: "net:A.B.C.D/LEN", "net:P::/LEN". */
+int limits_net_key_len(const char *ip, unsigned len4, unsigned len6,
+    char *out, size_t outlen);
+
+/* One key of a multi-key decision and its spec (borrowed). */
+struct limits_key {
+	const char *key;
+	const struct limits_spec *spec;
+};
+
 /* Atomically: if counting this message (n_msgs messages, n_rcpts recipients,
  * the recipient domains rcpt_domains[0..n_domains), any case, duplicates
  * allowed) would push any window of spec over its limit, count nothing and
@@ -81,6 +96,15 @@ int limits_net_key(const char *ip, char *out, size_t outlen);
  * nothing; what to answer then (451) is the caller's choice. */
 int limits_check_and_count(struct counter_backend *b, const char *key,
     const struct limits_spec *spec, int64_t now, uint32_t n_msgs,
+    uint32_t n_rcpts, const char *const *rcpt_domains, size_t n_domains,
+    struct limits_verdict *v);
+
+/* limits_check_and_count over keys[0..nkeys) (nkeys <= LIMITS_KEYS_MAX,
+ * distinct keys) in ONE atomic step of the backend: when any window of any
+ * key would go over, nothing is counted under any key and *v names the
+ * first such limit, v->key its index in keys.  Returns as above. */
+int limits_check_and_count_keys(struct counter_backend *b,
+    const struct limits_key *keys, size_t nkeys, int64_t now, uint32_t n_msgs,
     uint32_t n_rcpts, const char *const *rcpt_domains, size_t n_domains,
     struct limits_verdict *v);
 

@@ -10,6 +10,7 @@
 #include "engine/evidence.h"
 #include "engine/susp_redis.h"
 #include "gateway/authdb.h"
+#include "gateway/guard_int.h"
 #include "util/log.h"
 
 #define GUARD_PATH_MAX 4096
@@ -18,8 +19,13 @@ struct guard {
 	struct authdb *adb;
 	struct counter_backend *counters;
 	struct redisdb *rdb;		/* store = redis://: counters, suspensions */
+	char rurl[GUARD_PATH_MAX];	/* its URL, for the burst store */
 	struct limits_spec def;
 	char path[GUARD_PATH_MAX];
+	struct guard_keyset keys;	/* limits beyond the identity */
+	struct burst_store *burst;	/* NULL: burst detection off */
+	struct burst_params bp;
+	int burst_on;
 };
 
 struct guard *
@@ -49,9 +55,42 @@ guard_new(struct authdb *adb, const char *state_dir,
 }
 
 void
-guard_use_redis(struct guard *g, struct redisdb *db)
+guard_use_redis(struct guard *g, struct redisdb *db, const char *url)
 {
 	g->rdb = db;
+	snprintf(g->rurl, sizeof g->rurl, "%s", url);
+}
+
+int
+guard_configure(struct guard *g, const struct guard_keys *k, char *err,
+    size_t errlen)
+{
+	g->bp = k->burst;
+	g->burst_on = k->burst_on;
+	return guard_keyset_parse(&g->keys, k, err, errlen);
+}
+
+int
+guard_keys_on(const struct guard *g)
+{
+	return guard_keyset_on(&g->keys);
+}
+
+/* state_dir/burst.db beside counters.db, or the shared Redis. */
+static int
+guard_burst_open(struct guard *g, char *err, size_t errlen)
+{
+	char path[GUARD_PATH_MAX + 16];
+	size_t dir = strlen(g->path) - strlen(GUARD_COUNTERS_FILE);
+
+	if (!g->burst_on || g->burst != NULL)
+		return 0;
+	if (g->rdb != NULL)
+		return (g->burst = burst_redis_new(g->rurl, err, errlen)) ?
+		    0 : -1;
+	snprintf(path, sizeof path, "%.*s%s", (int)dir, g->path,
+	    GUARD_BURST_FILE);
+	return (g->burst = burst_sqlite_new(path, err, errlen)) ? 0 : -1;
 }
 
 int
@@ -65,7 +104,7 @@ guard_prepare(struct guard *g, char *err, size_t errlen)
 	if (g->counters == NULL &&
 	    (g->counters = counters_sqlite_new(g->path, err, errlen)) == NULL)
 		return -1;
-	return 0;
+	return guard_burst_open(g, err, errlen);
 }
 
 void
@@ -74,6 +113,7 @@ guard_free(struct guard *g)
 	if (g == NULL)
 		return;
 	counter_backend_free(g->counters);
+	burst_store_free(g->burst);
 	free(g);
 }
 
@@ -131,35 +171,44 @@ guard_spec(struct guard *g, struct store *st, const char *name,
 	return r < 0 ? -1 : 0;
 }
 
-/* Record the suspension with its evidence (in Redis when rdb is set);
- * sets out->suspended_now. */
+/* Record the suspension with its evidence (m, the rule, the burst counts
+ * bst when a burst rule fired, the recent activity), in Redis when
+ * g->rdb is set; sets out->suspended_now. */
 static void
-guard_suspend(struct store *st, struct redisdb *rdb, const struct guard_msg *m,
-    struct guard_result *out)
+guard_suspend(struct guard *g, struct store *st, const struct guard_msg *m,
+    struct guard_result *out, const struct burst_stats *bst)
 {
 	struct suspension *su = calloc(1, sizeof *su);
+	struct burst_activity *a = calloc(1, sizeof *a);
+	int burst = out->burst.rule != BURST_NONE;
 	struct evidence e = {
-		.v = &out->v, .client_ip = m->client_ip, .helo = m->helo,
-		.sender = m->sender, .domains = m->domains,
+		.v = burst ? NULL : &out->v, .burst = &out->burst, .bp = &g->bp,
+		.stats = bst, .act = a, .client_ip = m->client_ip,
+		.helo = m->helo, .sender = m->sender, .domains = m->domains,
 		.ndomains = m->ndomains, .subject = m->subject,
 		.first = m->first, .last = m->now,
 	};
 	char err[512];
 	int r;
 
-	if (su == NULL)
+	if (su == NULL || a == NULL) {
+		free(su);
+		free(a);
 		return;		/* still refused 550; suspended next time */
+	}
+	guard_burst_activity(g->burst, m, out, a);
 	snprintf(su->name, sizeof su->name, "%s", m->name);
 	su->since = m->now;
 	snprintf(su->rule, sizeof su->rule, "%s", out->rule);
 	evidence_json(&e, su->evidence, sizeof su->evidence);
-	r = rdb != NULL ? susp_redis_add(rdb, su, err, sizeof err) :
+	r = g->rdb != NULL ? susp_redis_add(g->rdb, su, err, sizeof err) :
 	    store_suspend_add(st, su, err, sizeof err);
 	if (r < 0)
 		log_msg(LOG_LVL_ERR, "store", "suspending %s failed: %s",
 		    m->name, err);
 	out->suspended_now = r == 0;
 	free(su);
+	free(a);
 }
 
 static enum guard_verdict
@@ -169,30 +218,57 @@ guard_verdict_of(enum limits_action a)
 	    GUARD_REJECT : GUARD_DEFER;
 }
 
+/* The identity's key and spec, then the keys beyond it. */
+static int
+guard_keys_of(struct guard *g, struct store *st, const struct guard_msg *m,
+    struct limits_spec *spec, struct guard_keybuf *kb, struct limits_key *k,
+    size_t *n)
+{
+	*n = 0;
+	if (m->name != NULL && m->name[0] != '\0') {
+		if (guard_spec(g, st, m->name, spec) < 0)
+			return -1;
+		snprintf(kb->text[0], LIMITS_KEY_MAX, "id:%s", m->name);
+		k[(*n)++] = (struct limits_key){ kb->text[0], spec };
+	}
+	guard_keyset_keys(&g->keys, m, kb, k, n);
+	return 0;
+}
+
 void
 guard_decide(struct guard *g, const struct guard_msg *m,
     struct guard_result *out)
 {
-	char key[LIMITS_KEY_MAX], err[512];
+	struct limits_key keys[LIMITS_KEYS_MAX];
+	struct burst_stats bst = { 0 };
+	struct guard_keybuf kb;
+	char err[512];
 	struct limits_spec spec;
 	struct store *st;
+	size_t n;
 
 	memset(out, 0, sizeof *out);
 	out->verdict = GUARD_ERROR;
-	snprintf(key, sizeof key, "id:%s", m->name);
 	if (g->counters == NULL ||
 	    (st = authdb_take(g->adb, err, sizeof err)) == NULL)
 		return;
-	if (guard_spec(g, st, m->name, &spec) == 0 &&
-	    limits_check_and_count(g->counters, key, &spec, m->now, 1,
+	if (guard_keys_of(g, st, m, &spec, &kb, keys, &n) == 0 &&
+	    limits_check_and_count_keys(g->counters, keys, n, m->now, 1,
 	    m->nrcpts, m->domains, m->ndomains, &out->v) == 0) {
 		out->verdict = GUARD_PASS;
 		if (out->v.refused) {
 			out->verdict = guard_verdict_of(out->v.rule.action);
 			evidence_rule(&out->v.rule, out->rule, sizeof out->rule);
+			snprintf(out->key, sizeof out->key, "%s",
+			    keys[out->v.key].key);
+		} else if (m->name != NULL && m->name[0] && g->burst != NULL) {
+			guard_burst_check(g->burst, &g->bp, m, out, &bst);
 		}
+		if (out->verdict == GUARD_SUSPEND && (m->name == NULL ||
+		    m->name[0] == '\0'))
+			out->verdict = GUARD_REJECT;	/* no one to suspend */
 		if (out->verdict == GUARD_SUSPEND)
-			guard_suspend(st, g->rdb, m, out);
+			guard_suspend(g, st, m, out, &bst);
 	}
 	authdb_give(g->adb, st);
 }

@@ -8,6 +8,7 @@
  */
 #include "gateway/params.h"
 
+#include "engine/burst.h"
 #include "engine/limits.h"
 #include "engine/redisdb.h"
 
@@ -39,6 +40,7 @@ static const char *params_check_networks(const char *v);
 static const char *params_check_next_hop(const char *v);
 static const char *params_check_limits(const char *v);
 static const char *params_check_store(const char *v);
+static const char *params_check_key_limits(const char *v);
 
 #define NH_TIME(name, def, help) \
 	{ name, P_TIME, def, 100, HOUR, NULL, help, NULL }
@@ -189,6 +191,48 @@ const struct param_def jaga_params[] = {
 	  "(jaga user add --limit); counted per identity at the end of DATA, "
 	  "see engine/limits.h for the form; empty = no limits",
 	  params_check_limits },
+	/* limits beyond the identity and burst detection (issue 3 §3, §4) */
+	{ "limits_sender", P_STR, "", 0, 0, NULL,
+	  "Limits per envelope sender (key snd:ADDR) on every message, "
+	  "authenticated or not; defer or reject only; empty = off",
+	  params_check_key_limits },
+	{ "limits_sender_domain", P_STR, "", 0, 0, NULL,
+	  "Limits per envelope sender domain (key sdom:DOMAIN); defer or "
+	  "reject only; empty = off", params_check_key_limits },
+	{ "limits_ip", P_STR, "", 0, 0, NULL,
+	  "Limits per client IP (key ip:ADDR); defer or reject only; "
+	  "empty = off", params_check_key_limits },
+	{ "limits_net", P_STR, "", 0, 0, NULL,
+	  "Limits per client network (key net:PREFIX/LEN, see "
+	  "limits_net_prefix4 and _prefix6); defer or reject only; "
+	  "empty = off", params_check_key_limits },
+	{ "limits_net_prefix4", P_INT, "24", 1, 32, NULL,
+	  "The IPv4 network of a client for limits_net and burst_nets", NULL },
+	{ "limits_net_prefix6", P_INT, "64", 1, 128, NULL,
+	  "The IPv6 network of a client for limits_net and burst_nets", NULL },
+	{ "burst_action", P_ENUM, "suspend", 0, 0, "suspend|reject|defer|off",
+	  "What a burst rule does to the message that fires it (suspend: "
+	  "the identity too); off = no burst detection", NULL },
+	{ "burst_floor", P_INT, "100", 1, LIMITS_COUNT_MAX, NULL,
+	  "Messages of an identity in the last hour that never count as a "
+	  "volume burst, whatever its baseline", NULL },
+	{ "burst_factor", P_INT, "10", 1, 100000, NULL,
+	  "A burst is more than this many times the identity's baseline "
+	  "(its mean per active hour) in the last hour", NULL },
+	{ "burst_baseline_days", P_INT, "7", 1, BURST_DAYS_MAX, NULL,
+	  "Days of history behind an identity's baseline", NULL },
+	{ "burst_ips", P_INT, "5", 0, 100000, NULL,
+	  "More distinct client IPs than this for one identity within "
+	  "burst_ip_window is a burst; 0 = off", NULL },
+	{ "burst_nets", P_INT, "4", 0, 100000, NULL,
+	  "More distinct client networks (limits_net_prefix4/6) than this "
+	  "within burst_ip_window is a burst; 0 = off", NULL },
+	{ "burst_ip_window", P_TIME, "10m", SEC, 24 * HOUR, NULL,
+	  "The window of burst_ips and burst_nets", NULL },
+	{ "burst_domains_floor", P_INT, "30", 1, LIMITS_COUNT_MAX, NULL,
+	  "Distinct recipient domains of an identity in the last hour that "
+	  "never count as a fan-out burst (else burst_factor x its "
+	  "baseline)", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",
@@ -611,6 +655,35 @@ params_load_files(struct params_ctx *x)
 	s->nh_tls.helo_name = x->p->helo_name;
 }
 
+/* The limit keys beyond the identity and the burst rules. */
+static void
+params_load_guard(struct params_ctx *x)
+{
+	static const char *const acts[] = { "defer", "reject", "suspend" };
+	const struct config *c = x->c;
+	struct guard_keys *k = &x->s->guard;
+	const char *act = config_str(c, "burst_action");
+	struct burst_params *b = &k->burst;
+
+	k->sender = config_str(c, "limits_sender");
+	k->sender_domain = config_str(c, "limits_sender_domain");
+	k->ip = config_str(c, "limits_ip");
+	k->net = config_str(c, "limits_net");
+	k->prefix4 = b->prefix4 = params_uint(c, "limits_net_prefix4");
+	k->prefix6 = b->prefix6 = params_uint(c, "limits_net_prefix6");
+	k->burst_on = strcmp(act, "off") != 0;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(act, acts[i]) == 0)
+			b->action = (enum limits_action)i;
+	b->floor = params_uint(c, "burst_floor");
+	b->factor = params_uint(c, "burst_factor");
+	b->baseline_days = params_uint(c, "burst_baseline_days");
+	b->ips = params_uint(c, "burst_ips");
+	b->nets = params_uint(c, "burst_nets");
+	b->ip_window = params_uint(c, "burst_ip_window") / 1000;
+	b->domains_floor = params_uint(c, "burst_domains_floor");
+}
+
 static size_t
 params_count(const char *const *w)
 {
@@ -764,6 +837,7 @@ settings_load(struct settings *s, const struct config *c, struct buf *errs)
 	params_load_listeners(&x);
 	params_load_domains(&x);
 	params_load_trusted(&x);
+	params_load_guard(&x);
 	/* Half-built settings are of no use to anyone: free them now, so a
 	 * caller that forgets settings_done on failure leaks nothing. */
 	if (x.problems > 0)
@@ -800,6 +874,23 @@ role_name(enum role r)
 		return "submissions";
 	}
 	return "?";
+}
+
+/* limits_sender, _sender_domain, _ip, _net: the form of engine/limits.h
+ * without suspend (only an identity can be suspended). */
+static const char *
+params_check_key_limits(const char *v)
+{
+	static _Thread_local char msg[160];
+	struct limits_spec spec;
+
+	if (limits_parse(&spec, v, msg, sizeof msg) < 0)
+		return msg;
+	for (size_t i = 0; i < spec.nrules; i++)
+		if (spec.rule[i].action == LIMITS_SUSPEND)
+			return "action=suspend suspends an identity; use defer or "
+			    "reject on this key";
+	return NULL;
 }
 
 /* limits_default: the form of engine/limits.h. */

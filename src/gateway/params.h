@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "engine/lockout.h"
+#include "gateway/guard.h"
 #include "gateway/nexthop.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -44,6 +45,7 @@ struct settings {
 	const char *user_table;		/* "" = no AUTH users */
 	const char *limits_default;	/* an identity without its own limits */
 	const char *store;		/* "sqlite" or redis://... (shared state) */
+	struct guard_keys guard;	/* limits_sender ... and burst_* */
 	size_t message_size_limit;
 	unsigned max_recipients;
 	unsigned max_sessions, max_sessions_per_ip;

@@ -470,6 +470,7 @@ server_run(const struct settings *st)
 	if ((adb = server_authdb(st, &users, err, sizeof err)) == NULL ||
 	    (gd = guard_new(adb, st->state_dir, st->limits_default, err,
 	    sizeof err)) == NULL ||
+	    guard_configure(gd, &st->guard, err, sizeof err) < 0 ||
 	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);

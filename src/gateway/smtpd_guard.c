@@ -1,7 +1,9 @@
 /* smtpd_guard.c - the session's side of gateway/guard.h: a suspended
- * identity is refused at MAIL, and every authenticated message gets one
- * limit decision at the end of DATA, before it goes to the next hop.  The
- * store work runs in the job pool; the answer comes back to the loop. */
+ * identity is refused at MAIL, and every authenticated message, and every
+ * other one when limits beyond the identity are configured (limits_ip,
+ * ...), gets one limit decision at the end of DATA, before it goes to the
+ * next hop.  The store work runs in the job pool; the answer comes back to
+ * the loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,23 +50,42 @@ guard_job_work(void *arg)
 		guard_decide(j->g, &j->m, &j->res);
 }
 
+/* "smtp burst user= rule= count= threshold= window= action=" */
+static void
+guard_log_burst(struct logline *l, struct session *s, const struct guard_job *j)
+{
+	const struct burst_verdict *b = &j->res.burst;
+
+	logline_begin(l, LOG_LVL_WARN, s->id, "smtp", "burst");
+	logline_str(l, "user", j->name);
+	logline_str(l, "rule", b->text);
+	logline_int(l, "count", b->count);
+	logline_int(l, "threshold", b->threshold);
+	logline_int(l, "window", b->window);
+	logline_str(l, "action", j->res.verdict == GUARD_DEFER ? "defer" :
+	    j->res.verdict == GUARD_REJECT ? "reject" : "suspend");
+	logline_end(l);
+}
+
 /* "smtp limit key=id:NAME thing= window= limit= count= action=" */
 static void
 guard_log_limit(struct session *s, const struct guard_job *j)
 {
 	const struct limits_verdict *v = &j->res.v;
-	char key[LIMITS_KEY_MAX];
 	struct logline l;
 
-	snprintf(key, sizeof key, "id:%s", j->name);
-	logline_begin(&l, LOG_LVL_WARN, s->id, "smtp", "limit");
-	logline_str(&l, "key", key);
-	logline_str(&l, "thing", limits_thing_name(v->rule.thing));
-	logline_int(&l, "window", v->rule.window);
-	logline_int(&l, "limit", v->rule.limit);
-	logline_int(&l, "count", v->count);
-	logline_str(&l, "action", limits_action_name(v->rule.action));
-	logline_end(&l);
+	if (j->res.burst.rule != BURST_NONE) {
+		guard_log_burst(&l, s, j);
+	} else {
+		logline_begin(&l, LOG_LVL_WARN, s->id, "smtp", "limit");
+		logline_str(&l, "key", j->res.key);
+		logline_str(&l, "thing", limits_thing_name(v->rule.thing));
+		logline_int(&l, "window", v->rule.window);
+		logline_int(&l, "limit", v->rule.limit);
+		logline_int(&l, "count", v->count);
+		logline_str(&l, "action", limits_action_name(v->rule.action));
+		logline_end(&l);
+	}
 	if (!j->res.suspended_now)
 		return;
 	logline_begin(&l, LOG_LVL_WARN, s->id, "smtp", "suspend");
@@ -242,7 +263,9 @@ smtpd_guard_data(struct session *s, smtpd_guard_fn *next)
 {
 	struct guard_job *j;
 
-	if (!s->auth_user[0] || s->w->guard == NULL) {
+	/* no job-pool round trip when no limit applies */
+	if (s->w->guard == NULL ||
+	    (!s->auth_user[0] && !guard_keys_on(s->w->guard))) {
 		next(s, 0, NULL, NULL);
 		return;
 	}

@@ -400,7 +400,11 @@ test_jaga_table(void)
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
 		"auth_account_lockout", "auth_fail_delay", "auth_lockout_entries",
-		"limits_default", NULL,
+		"limits_default", "limits_sender", "limits_sender_domain",
+		"limits_ip", "limits_net", "limits_net_prefix4",
+		"limits_net_prefix6", "burst_action", "burst_floor",
+		"burst_factor", "burst_baseline_days", "burst_ips", "burst_nets",
+		"burst_ip_window", "burst_domains_floor", NULL,
 	};
 	size_t i, j;
 
@@ -443,6 +447,7 @@ static void
 test_settings_defaults(void)
 {
 	static const char *const none[] = { NULL };
+	struct burst_params bp;
 	struct settings s;
 	struct config *c;
 	struct buf errs;
@@ -491,6 +496,23 @@ test_settings_defaults(void)
 	CHECK_INT(s.nh_timeouts.data_done_ms, 600000, "data done");
 	CHECK_INT(s.nh_tls.mode, NH_TLS_MAY, "next_hop_tls");
 	CHECK_STR(s.nh_tls.ca_file, "", "ca file");
+	CHECK_STR(s.guard.ip, "", "limits_ip off");
+	CHECK(s.guard.prefix4 == 24 && s.guard.prefix6 == 64, "/24 and /64");
+	CHECK(s.guard.burst_on && s.guard.burst.action == LIMITS_SUSPEND,
+	    "burst_action suspend");
+	CHECK(s.guard.burst.floor == 100 && s.guard.burst.factor == 10 &&
+	    s.guard.burst.baseline_days == 7 && s.guard.burst.ips == 5 &&
+	    s.guard.burst.nets == 4 && s.guard.burst.ip_window == 600 &&
+	    s.guard.burst.domains_floor == 30, "burst defaults");
+	burst_params_default(&bp);	/* engine/burst.c says the same */
+	CHECK(bp.floor == s.guard.burst.floor && bp.factor ==
+	    s.guard.burst.factor && bp.baseline_days ==
+	    s.guard.burst.baseline_days && bp.ips == s.guard.burst.ips &&
+	    bp.nets == s.guard.burst.nets && bp.ip_window ==
+	    s.guard.burst.ip_window && bp.domains_floor ==
+	    s.guard.burst.domains_floor && bp.prefix4 == s.guard.burst.prefix4 &&
+	    bp.prefix6 == s.guard.burst.prefix6 && bp.action ==
+	    s.guard.burst.action, "burst_params_default = the table");
 	CHECK(s.cfg == c, "cfg");
 	settings_done(&s);
 	settings_done(&s);	/* harmless twice */
@@ -608,6 +630,15 @@ test_settings_bad(void)
 		{ "store", "redis://127.0.0.1:0", 1, "-o: store: bad Redis URL "
 		  "(want redis://host[:port][/db])\n" },
 		{ "store", "mysql://x", 1, NULL },
+		{ "limits_ip", "messages=5/1h action=suspend", 1, "-o: limits_ip: "
+		  "action=suspend suspends an identity; use defer or reject on "
+		  "this key\n" },
+		{ "limits_sender", "messages=5/1h; rcpts=5/1m action=suspend", 1,
+		  NULL },
+		{ "limits_net", "messages=5", 1, NULL },
+		{ "limits_net_prefix4", "33", 1, NULL },
+		{ "burst_action", "block", 1, NULL },
+		{ "burst_baseline_days", "0", 1, NULL },
 	};
 	struct settings s;
 	struct config *c;

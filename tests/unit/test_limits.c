@@ -116,6 +116,16 @@ test_net_key(void)
 			snprintf(out, sizeof(out), "-");
 		CHECK_STR(out, rows[i][1], "net key of %s", rows[i][0]);
 	}
+	limits_net_key_len("192.0.2.77", 26, 48, out, sizeof(out));
+	CHECK_STR(out, "net:192.0.2.64/26", "net key /26");
+	limits_net_key_len("2001:db8:1:2::9", 26, 48, out, sizeof(out));
+	CHECK_STR(out, "net:2001:db8:1::/48", "net key /48");
+	limits_net_key_len("192.0.2.77", 32, 128, out, sizeof(out));
+	CHECK_STR(out, "net:192.0.2.77/32", "net key /32");
+	limits_net_key_len("10.1.2.3", 0, 128, out, sizeof(out));
+	CHECK_STR(out, "net:0.0.0.0/0", "net key /0");
+	CHECK_INT(limits_net_key_len("10.1.2.3", 33, 64, out, sizeof(out)), -1,
+	    "net key /33");
 }
 
 /* ---- exactness, per backend ---- */
@@ -210,6 +220,48 @@ test_domains(struct counter_backend *b, const char *name)
 	CHECK_INT(try(b, "id:d", spec, T0 + 3600, 1, d, 1, &v), 0, "%s +1h", name);
 }
 
+/* Several keys in one decision: all or nothing across keys. */
+static void
+test_keys(struct counter_backend *b, const char *name)
+{
+	struct limits_spec sid, sip, sdom;
+	struct limits_key k[3] = { { "id:k", &sid }, { "ip:192.0.2.1", &sip },
+	    { "sdom:k.test", &sdom } };
+	const char *d2[] = { "x.test", "y.test" }, *d1[] = { "z.test" };
+	const char *dw[] = { "w.test" };
+	struct limits_verdict v;
+	char err[256];
+	int n = 0;
+
+	limits_parse(&sid, "messages=5/1h", err, sizeof(err));
+	limits_parse(&sip, "messages=2/1h action=reject", err, sizeof(err));
+	limits_parse(&sdom, "domains=3/1h", err, sizeof(err));
+	for (int i = 0; i < 4; i++)
+		if (limits_check_and_count_keys(b, k, 3, T0, 1, 2, d2, 2, &v) == 0 &&
+		    !v.refused)
+			n++;
+	CHECK_INT(n, 2, "%s keys: the IP key holds at 2", name);
+	CHECK_INT(v.key, 1, "%s keys: refused by key 1", name);
+	CHECK(v.rule.action == LIMITS_REJECT && v.count == 2,
+	    "%s keys: the IP rule and its count", name);
+	k[1].key = "ip:192.0.2.2";	/* the refusals counted nothing */
+	CHECK(limits_check_and_count_keys(b, k, 3, T0, 1, 1, d1, 1, &v) == 0 &&
+	    !v.refused, "%s keys: a third domain", name);
+	CHECK(limits_check_and_count_keys(b, k, 3, T0, 1, 1, dw, 1, &v) == 0 &&
+	    v.refused && v.key == 2 && v.count == 3,
+	    "%s keys: a fourth domain refused by key 2", name);
+	for (n = 0; n < 3; n++)
+		if (limits_check_and_count_keys(b, k, 1, T0, 1, 1, NULL, 0,
+		    &v) != 0 || v.refused)
+			break;
+	CHECK_INT(n, 2, "%s keys: id counted 3 of 5, not 4", name);
+	CHECK(v.refused && v.key == 0 && v.count == 5, "%s keys: id at 5",
+	    name);
+	k[1].key = "id:k";
+	CHECK_INT(limits_check_and_count_keys(b, k, 2, T0, 1, 1, NULL, 0, &v),
+	    LIMITS_EINVAL, "%s keys: a key twice", name);
+}
+
 static void
 test_backend(struct counter_backend *b, const char *name)
 {
@@ -221,6 +273,7 @@ test_backend(struct counter_backend *b, const char *name)
 	test_windows(b, name);
 	test_rcpts(b, name);
 	test_domains(b, name);
+	test_keys(b, name);
 	CHECK_INT(try(b, "id:z", "messages=0/1d", T0, 1, NULL, 0, &v), 1,
 	    "%s limit 0", name);
 	CHECK_INT(try(b, "id:e", "", T0, 1, NULL, 0, &v), 0, "%s no limits", name);

@@ -276,6 +276,26 @@ test_layout(struct counter_backend *b)
 	    "expires with the hour: %lld ms", ttl);
 }
 
+/* Two keys in one script: a refusal by the second counts nothing in
+ * the first. */
+static void
+test_keys(struct counter_backend *b)
+{
+	struct limits_spec sid = spec_of("messages=3/1h");
+	struct limits_spec sip = spec_of("messages=1/1h action=reject");
+	struct limits_key k[2] = { { "id:rk", &sid }, { "ip:192.0.2.9", &sip } };
+	struct limits_verdict v;
+	int rc;
+
+	rc = limits_check_and_count_keys(b, k, 2, T0, 1, 1, NULL, 0, &v);
+	CHECK(rc == 0 && !v.refused, "keys: first counted");
+	rc = limits_check_and_count_keys(b, k, 2, T0, 1, 1, NULL, 0, &v);
+	CHECK(rc == 0 && v.refused && v.key == 1 && v.count == 1,
+	    "keys: refused by the IP key");
+	CHECK_INT(send_n(b, "id:rk", &sid, T0, 5), 2,
+	    "keys: the refusal did not count under id");
+}
+
 struct thr {
 	struct counter_backend *b;
 	const struct limits_spec *s;
@@ -390,6 +410,7 @@ main(void)
 	test_all_or_nothing(b);
 	test_domains(b);
 	test_layout(b);
+	test_keys(b);
 	test_threads(b);
 	test_processes();
 	test_noscript(b);

@@ -318,3 +318,24 @@ def test_bad_store_url_names_file_line_and_parameter(jaga_bin, dirs):
     text = (r.stdout + r.stderr).decode()
     assert r.returncode != 0
     assert "%s:3: store: bad Redis URL" % conf in text, text
+
+
+def test_burst_from_many_ips_seen_across_gateways(jaga_bin, jaga_factory, fake_hop, redis, dirs):
+    """The burst rule "one credential from many IPs" counts across the
+    fleet: three client IPs on each of two gateways make six (burst_ips 5)."""
+    hop = fake_hop()
+    gs = [gateway(jaga_bin, jaga_factory, hop, redis, dirs) for _ in range(2)]
+    codes = []
+    for i in range(6):
+        c, r = login(gs[i % 2], src="127.0.3.%d" % (i + 1))
+        assert r.code == 235, r
+        codes.append(send_one(c, i).code)
+        c.quit()
+    assert codes[:5] == [250] * 5, codes
+    assert codes[5] == 550, codes
+    assert wait_until(lambda: sum(g.log_text().count(" smtp suspend ") for g in gs) == 1)
+    rc, out, err = cli(jaga_bin, gs[0].conf, "suspend", "show", NAME, "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert j["rule"].startswith("burst ips=6/"), j
+    assert len(j["evidence"]["client_ips"]) == 6, j

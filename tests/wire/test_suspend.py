@@ -91,7 +91,8 @@ def test_suspend_at_exact_limit_list_restart_lift(jaga_bin, jaga_factory, fake_h
     assert j["active"] and j["evidence"]["count"] == 20 and j["evidence"]["limit"] == 20
     assert j["evidence"]["client_ips"] == ["127.0.0.1"]
     assert j["evidence"]["rcpt_domains"] == ["remote.test"]
-    assert j["evidence"]["subjects"] == ["burst 20"]
+    # the recent subjects, oldest first, ending with the one that crossed
+    assert j["evidence"]["subjects"] == ["burst %d" % i for i in range(16, 21)]
     rc, out, _ = run(jaga_bin, state_dir, "suspend", "show", NAME)
     assert "jaga suspend lift %s" % NAME in out
 
