@@ -8,6 +8,7 @@
 
 #include "engine/counters.h"
 #include "engine/evidence.h"
+#include "gateway/alerting.h"
 #include "gateway/authdb.h"
 #include "util/log.h"
 
@@ -18,6 +19,7 @@ struct guard {
 	struct counter_backend *counters;
 	struct limits_spec def;
 	char path[GUARD_PATH_MAX];
+	struct alerter *alerts;		/* borrowed; NULL = none */
 };
 
 struct guard *
@@ -44,6 +46,12 @@ guard_new(struct authdb *adb, const char *state_dir,
 		return NULL;
 	}
 	return g;
+}
+
+void
+guard_set_alerts(struct guard *g, struct alerter *a)
+{
+	g->alerts = a;
 }
 
 int
@@ -175,6 +183,8 @@ guard_decide(struct guard *g, const struct guard_msg *m,
 		}
 		if (out->verdict == GUARD_SUSPEND)
 			guard_suspend(st, m, out);
+		if (out->suspended_now)	/* one alert per suspension */
+			alerting_suspended(g->alerts, st, m->name);
 	}
 	authdb_give(g->adb, st);
 }

@@ -19,6 +19,7 @@
 
 #define GUARD_COUNTERS_FILE "counters.db"	/* under state_dir */
 
+struct alerter;
 struct authdb;
 struct guard;
 
@@ -27,6 +28,9 @@ struct guard;
  * Returns NULL with the reason in err (a bad default, ENOMEM). */
 struct guard *guard_new(struct authdb *adb, const char *state_dir,
     const char *limits_default, char *err, size_t errlen);
+/* Post an alert for every suspension made from now on (engine/alert.h,
+ * borrowed; NULL = none).  Call before any guard_decide. */
+void guard_set_alerts(struct guard *g, struct alerter *a);
 /* Open the counter file (after dropping root).  Returns 0 or -1 + err. */
 int guard_prepare(struct guard *g, char *err, size_t errlen);
 /* Takes NULL.  No call may be running. */

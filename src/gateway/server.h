@@ -27,6 +27,7 @@ struct worker {
 	struct authdb *authdb;		/* shared, thread-safe */
 	struct lockout *lockout;	/* AUTH lockout, shared, thread-safe */
 	struct guard *guard;		/* limits, suspension; shared, thread-safe */
+	struct alerter *alerts;		/* alert_post; shared; NULL = none */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

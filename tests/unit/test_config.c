@@ -399,7 +399,11 @@ test_jaga_table(void)
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
 		"auth_account_lockout", "auth_fail_delay", "auth_lockout_entries",
-		"limits_default", NULL,
+		"limits_default",
+		"alert_webhook", "alert_mail_to", "alert_mail_from",
+		"alert_syslog", "alert_command", "alert_timeout",
+		"alert_retry_delay", "alert_retry_delay_max", "alert_retry_time",
+		NULL,
 	};
 	size_t i, j;
 
