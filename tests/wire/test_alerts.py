@@ -239,6 +239,7 @@ def test_burst_one_alert_list_restart_lift(jaga_bin, jaga_factory, fake_hop, rec
 
     # a restart keeps it; the delivered alert is not sent again
     g.stop()
+    assert "Sanitizer" not in g.log_text(), g.log_text()[-3000:]
     g2 = gateway(jaga_factory, hop, state_dir, alert_webhook=recv.url)
     c = login(g2)
     r = c.cmd("MAIL FROM:<%s>" % NAME)
@@ -322,6 +323,28 @@ def test_alert_made_while_webhook_down_is_sent_after_restart(jaga_bin, jaga_fact
     assert g2.wait_log(re.compile(r" alert sent channel=webhook kind=suspension .*attempt=2 "))
     time.sleep(1.0)
     assert len(recv.posts) == 1
+
+
+def test_stop_cuts_an_attempt_short_and_keeps_the_alert(jaga_bin, jaga_factory, fake_hop,
+                                                         receiver, state_dir):
+    add_user(jaga_bin, state_dir, NAME, "messages=1/1h action=suspend")
+    hop = fake_hop()
+    recv = receiver(script=("hang",))
+    recv.hang_s = 20.0
+    g = gateway(jaga_factory, hop, state_dir, alert_webhook=recv.url, alert_timeout="60s")
+    away_from_hour_end()
+    suspend_now(g, 1)
+    assert recv.wait(1, timeout=10)
+    t0 = time.monotonic()
+    g.stop()                    # SIGTERM while the webhook hangs
+    assert time.monotonic() - t0 < 4, "the alert thread held up the stop"
+    assert g.proc.returncode == 0, g.log_text()[-2000:]
+    assert "Sanitizer" not in g.log_text()
+    assert " alert failed " not in g.log_text()     # cut short, not a failure
+    g2 = gateway(jaga_factory, hop, state_dir, alert_webhook=recv.url)
+    assert recv.wait(2, timeout=15), g2.log_text()[-2000:]
+    assert recv.posts[0]["body"] == recv.posts[1]["body"]
+    assert g2.wait_log(re.compile(r" alert sent channel=webhook kind=suspension .*attempt=1 "))
 
 
 def test_mail_channel_through_the_next_hop(jaga_bin, jaga_factory, fake_hop, state_dir):
