@@ -350,9 +350,12 @@ def test_stop_cuts_an_attempt_short_and_keeps_the_alert(jaga_bin, jaga_factory, 
 def test_mail_channel_through_the_next_hop(jaga_bin, jaga_factory, fake_hop, state_dir):
     add_user(jaga_bin, state_dir, NAME, "messages=1/1h action=suspend")
     hop = fake_hop()
-    g = gateway(jaga_factory, hop, state_dir, alert_mail_to="admin@local.test")
+    g = gateway(jaga_factory, hop, state_dir, alert_mail_to="admin@local.test",
+                alert_syslog="yes")
     away_from_hour_end()
     suspend_now(g, 1)
+    # syslog(3) has no answer to check; the line says it was handed over
+    assert g.wait_log(" alert sent channel=syslog kind=suspension name=%s attempt=1 " % NAME)
     assert g.wait_log(" alert sent channel=mail kind=suspension name=%s attempt=1 " % NAME), \
         g.log_text()[-2000:]
     mails = [t for t in hop.transactions if "admin@local.test" in " ".join(t["rcpts"])]
