@@ -146,7 +146,8 @@ alerting_shell_word(const char *s, char *out, size_t outlen)
 	} else {
 		buf_puts(&b, "'");
 		for (; *s != '\0'; s++)
-			buf_puts(&b, *s == '\'' ? "'\\''" : (char[]){ *s, 0 });
+			buf_append(&b, *s == '\'' ? "'\\''" : s, *s == '\'' ?
+			    4 : 1);
 		buf_puts(&b, "'");
 	}
 	snprintf(out, outlen, "%s", b.data != NULL ? b.data : "''");
@@ -157,8 +158,9 @@ void
 alerting_suspended(struct alerter *a, struct store *st, const char *name)
 {
 	struct suspension *su;
-	char err[512] = "not found", word[ALERT_TEXT_MAX - 32];
-	char lift[ALERT_TEXT_MAX];
+	/* a name of STORE_NAME_MAX octets, each quoted as '\'' at worst */
+	char err[512] = "not found", word[4 * STORE_NAME_MAX + 3];
+	char lift[sizeof word + 32];
 
 	if (a == NULL || (su = malloc(sizeof *su)) == NULL)
 		return;
