@@ -2,7 +2,9 @@
  * lockouts (see alerting.h). */
 #include "gateway/alerting.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "gateway/params.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 
 #define ALERTING_URL_MAX	2048
 
@@ -65,23 +68,49 @@ alerting_check_command(const char *v)
 	return NULL;
 }
 
-/* The next hop alert mail goes through: the first inbound listener's. */
-static const struct nexthop_url *
-alerting_hop(const struct settings *st)
+/* The listener whose next hop alert mail goes through: the first inbound
+ * one, else the first. */
+static const struct listener_spec *
+alerting_listener(const struct settings *st)
 {
 	for (size_t i = 0; i < st->nlisteners; i++)
 		if (st->listeners[i].role == ROLE_INBOUND)
-			return &st->listeners[i].next_hop;
-	return st->nlisteners > 0 ? &st->listeners[0].next_hop : NULL;
+			return &st->listeners[i];
+	return st->nlisteners > 0 ? &st->listeners[0] : NULL;
+}
+
+/* smtp://ADDR:PORT/OUR-NAME of our own inbound listener (the wildcard
+ * address as loopback): libcurl speaks no LMTP, so alert mail for an LMTP
+ * next hop goes in the way mail for local_domains does. */
+static void
+alerting_self_url(const struct settings *st, const struct listener_spec *l,
+    char *url, size_t urllen)
+{
+	struct sockaddr_storage ss = l->addr;
+	char ip[INET6_ADDRSTRLEN];
+	int v6 = ss.ss_family == AF_INET6;
+
+	if (v6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	else if (!v6 && ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+	    htonl(INADDR_ANY))
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
+		    htonl(INADDR_LOOPBACK);
+	sockaddr_ntop((const struct sockaddr *)&ss, ip, sizeof ip);
+	snprintf(url, urllen, "smtp://%s%s%s:%u/%s", v6 ? "[" : "", ip,
+	    v6 ? "]" : "", sockaddr_port((const struct sockaddr *)&ss),
+	    st->hostname);
 }
 
 /* smtp://HOST:PORT/OUR-NAME (libcurl takes the path as the EHLO name), or
- * the Maildir; "" when alert mail cannot go there (logged). */
-static void
+ * the Maildir.  Returns 1 when the URL is our own listener (no STARTTLS
+ * needed), else 0; "" for both when alert mail cannot go (logged). */
+static int
 alerting_mail_route(const struct settings *st, char *url, size_t urllen,
     const char **maildir)
 {
-	const struct nexthop_url *u = alerting_hop(st);
+	const struct listener_spec *l = alerting_listener(st);
+	const struct nexthop_url *u = l != NULL ? &l->next_hop : NULL;
 	int v6 = u != NULL && strchr(u->host, ':') != NULL;
 
 	url[0] = '\0';
@@ -91,10 +120,13 @@ alerting_mail_route(const struct settings *st, char *url, size_t urllen,
 		    u->host, v6 ? "]" : "", u->port, st->hostname);
 	else if (u != NULL && u->kind == NH_MAILDIR)
 		*maildir = u->path;
+	else if (u != NULL && l->role == ROLE_INBOUND)
+		return alerting_self_url(st, l, url, urllen), 1;
 	else
 		log_msg(LOG_LVL_WARN, "config", "alert_mail_to: the next hop "
-		    "is LMTP; alert mail needs an smtp:// or maildir: next "
-		    "hop, so no alert goes by mail");
+		    "is LMTP and there is no inbound listener to take alert "
+		    "mail; no alert goes by mail");
+	return 0;
 }
 
 int
@@ -125,8 +157,9 @@ alerting_new(const struct settings *st, struct alerter **out, char *err,
 		snprintf(from, sizeof from, "jaga@%s", st->hostname);
 		ac.mail_from = from;
 	}
-	if (ac.mail_to[0])
-		alerting_mail_route(st, url, sizeof url, &ac.mail_maildir);
+	if (ac.mail_to[0] &&
+	    alerting_mail_route(st, url, sizeof url, &ac.mail_maildir))
+		ac.mail_tls = ALERT_TLS_NONE;	/* to ourselves, in the host */
 	ac.mail_smtp = ac.mail_to[0] ? url : "";
 	*out = alert_new(&ac, err, errlen);
 	return *out != NULL ? 0 : -1;

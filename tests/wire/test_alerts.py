@@ -369,6 +369,24 @@ def test_mail_channel_through_the_next_hop(jaga_bin, jaga_factory, fake_hop, sta
     assert "To lift it: jaga suspend lift %s\r\n" % NAME in data
 
 
+def test_mail_channel_to_an_lmtp_next_hop_goes_in_through_inbound(jaga_bin, jaga_factory,
+                                                                   fake_hop, state_dir):
+    add_user(jaga_bin, state_dir, NAME, "messages=1/1h action=suspend")
+    hop = fake_hop(lmtp=True)
+    g = jaga_factory(roles=("inbound", "submission"), next_hop=hop.url, state_dir=state_dir,
+                     opts={"myhostname": "gw.local.test", "alert_mail_to": "admin@local.test"})
+    away_from_hour_end()
+    suspend_now(g, 1)
+    assert g.wait_log(" alert sent channel=mail kind=suspension name=%s attempt=1 " % NAME), \
+        g.log_text()[-2000:]
+    mails = [t for t in hop.transactions if t["rcpts"] == ["<admin@local.test>"]]
+    assert len(mails) == 1, hop.transactions
+    data = mails[0]["data"].decode()
+    assert "Subject: jaga: %s suspended (messages=1/3600s)\r\n" % NAME in data, data
+    # it came in through our own inbound listener, like any local mail
+    assert g.wait_log(re.compile(r" smtp rcpt to=<admin@local\.test> code=250 "))
+
+
 def test_command_channel_gets_the_json(jaga_bin, jaga_factory, fake_hop, state_dir):
     add_user(jaga_bin, state_dir, NAME, "messages=1/1h action=suspend")
     d = make_tempdir("jaga-alert-cmd-")
