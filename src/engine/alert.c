@@ -189,13 +189,13 @@ fail:
 }
 
 static void
-alert_log_dropped(const struct alert *al, const char *reason)
+alert_log_dropped(const char *kind, const char *name, const char *reason)
 {
 	struct logline l;
 
 	logline_begin(&l, LOG_LVL_ERR, "-", "alert", "dropped");
-	logline_str(&l, "kind", alert_kind_name(al->kind));
-	logline_str(&l, "name", al->name ? al->name : "");
+	logline_str(&l, "kind", kind);
+	logline_str(&l, "name", name != NULL ? name : "");
 	logline_str(&l, "reason", reason);
 	logline_end(&l);
 }
@@ -209,7 +209,8 @@ alert_post(struct alerter *a, const struct alert *al)
 	if (a == NULL || a->chans == 0)
 		return 0;
 	if ((it = alert_item_new(al, a->cfg.hostname)) == NULL) {
-		alert_log_dropped(al, "out of memory");
+		alert_log_dropped(alert_kind_name(al->kind), al->name,
+		    "out of memory");
 		return -1;
 	}
 	pthread_mutex_lock(&a->mu);
@@ -222,7 +223,7 @@ alert_post(struct alerter *a, const struct alert *al)
 	pthread_mutex_unlock(&a->mu);
 	if (!full)
 		return 0;
-	alert_log_dropped(al, "queue full");
+	alert_log_dropped(alert_kind_name(al->kind), al->name, "queue full");
 	alert_item_free(it);
 	return -1;
 }
@@ -318,7 +319,9 @@ alert_store(struct alerter *a)
 	pthread_mutex_unlock(&a->mu);
 	for (; it != NULL; it = next) {
 		next = it->next;
-		if (alert_outbox_add(a->ob, a->chans, it->kind, it->name,
+		if (alert_outbox_pending(a->ob) >= ALERT_OUTBOX_MAX)
+			alert_log_dropped(it->kind, it->name, "outbox full");
+		else if (alert_outbox_add(a->ob, a->chans, it->kind, it->name,
 		    it->at_ms, it->json, it->subject, it->body, err,
 		    sizeof err) < 0)
 			log_msg(LOG_LVL_ERR, "alert", "kind=%s name=%s not kept: "

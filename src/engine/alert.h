@@ -7,7 +7,8 @@
  * each alert into the outbox, state_dir/alerts.db (SQLite, one row per
  * alert and channel), before the first attempt, so an alert made just
  * before a stop is delivered after the next start.  A failed attempt is
- * retried after alert_retry_delay, for up to retry_time; delivered and
+ * retried after alert_retry_delay, for up to retry_time (an alert that
+ * finds ALERT_OUTBOX_MAX rows pending is dropped and logged); delivered and
  * given-up rows are pruned after ALERT_KEEP_MS.  Each attempt, failure and
  * give-up is logged once (component "alert", docs/logging.md).
  *
@@ -26,6 +27,7 @@
 
 #define ALERT_FILE	"alerts.db"	/* the outbox, under state_dir */
 #define ALERT_QUEUE_MAX	1024		/* posted, not yet in the outbox */
+#define ALERT_OUTBOX_MAX 10000		/* rows pending in the outbox */
 #define ALERT_JSON_MAX	16384		/* octets of one alert's JSON */
 #define ALERT_TEXT_MAX	1024		/* octets of name, rule, lift */
 #define ALERT_KEEP_MS	(7 * 86400 * 1000LL)	/* done rows kept */

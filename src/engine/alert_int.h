@@ -50,6 +50,8 @@ int alert_outbox_retry(struct alert_outbox *ob, int64_t id, int attempts,
 /* Delivered (state 1) or given up (2) at now_ms. */
 int alert_outbox_finish(struct alert_outbox *ob, int64_t id, int attempts,
     int state, int64_t now_ms, char *err, size_t errlen);
+/* Rows pending (neither delivered nor given up). */
+int64_t alert_outbox_pending(struct alert_outbox *ob);
 /* The earliest next attempt (ms), or 0 when nothing is pending. */
 int64_t alert_outbox_next(struct alert_outbox *ob);
 /* Delete finished rows older than before_ms. */

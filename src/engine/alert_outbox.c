@@ -212,20 +212,34 @@ alert_outbox_finish(struct alert_outbox *ob, int64_t id, int attempts,
 	    "done_at = ?3 WHERE id = ?4", v, 4, err, errlen);
 }
 
-int64_t
-alert_outbox_next(struct alert_outbox *ob)
+/* One number from sql, or 0. */
+static int64_t
+outbox_number(struct alert_outbox *ob, const char *sql)
 {
 	sqlite3_stmt *q;
-	int64_t next = 0;
+	int64_t n = 0;
 
-	if (sqlite3_prepare_v2(ob->db, "SELECT MIN(next_at) FROM alerts "
-	    "WHERE state = 0", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ob->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return 0;
 	if (sqlite3_step(q) == SQLITE_ROW &&
 	    sqlite3_column_type(q, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(q, 0);
+		n = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	return next;
+	return n;
+}
+
+int64_t
+alert_outbox_pending(struct alert_outbox *ob)
+{
+	return outbox_number(ob, "SELECT COUNT(*) FROM alerts WHERE "
+	    "state = 0");
+}
+
+int64_t
+alert_outbox_next(struct alert_outbox *ob)
+{
+	return outbox_number(ob, "SELECT MIN(next_at) FROM alerts WHERE "
+	    "state = 0");
 }
 
 int

@@ -157,6 +157,7 @@ test_outbox(void)
 	CHECK_INT(alert_outbox_next(ob), 0, "empty: nothing pending");
 	CHECK_INT(alert_outbox_add(ob, chans, "suspension", "alice", 5000,
 	    "{}", "subj", "body", err, sizeof err), 0, "add");
+	CHECK_INT(alert_outbox_pending(ob), 2, "two rows pending");
 	CHECK_INT(alert_outbox_due(ob, 4999, rows, ALERT_BATCH, err,
 	    sizeof err), 0, "not due before it was made");
 	n = alert_outbox_due(ob, 5000, rows, ALERT_BATCH, err, sizeof err);
@@ -175,6 +176,7 @@ test_outbox(void)
 	for (int i = 0; i < n; i++)
 		alert_row_done(&rows[i]);
 	CHECK_INT(alert_outbox_next(ob), 10000, "next: the retry");
+	CHECK_INT(alert_outbox_pending(ob), 1, "the delivered one is done");
 	CHECK_INT(alert_outbox_due(ob, 9999, rows, ALERT_BATCH, err,
 	    sizeof err), 0, "retry not due yet");
 	/* reopened (a restart): the pending row is still there */
