@@ -162,17 +162,23 @@ alert_new(const struct alert_config *cfg, char *err, size_t errlen)
 
 /* ---- posting (any thread) ---- */
 
+/* JSON, subject and body of al; without the evidence when it does not
+ * fit (an alert without evidence beats none). */
 static struct alert_item *
-alert_item_new(const struct alert *al, const char *hostname)
+alert_item_new(const struct alert *in, const char *hostname)
 {
 	struct alert_item *it = calloc(1, sizeof *it);
 	char *text = malloc(ALERT_JSON_MAX);
+	struct alert bare = *in, *al = &bare;
 
 	if (it == NULL || text == NULL)
 		goto fail;
 	snprintf(it->kind, sizeof it->kind, "%s", alert_kind_name(al->kind));
 	snprintf(it->name, sizeof it->name, "%s", al->name ? al->name : "");
 	it->at_ms = alert_now_ms();
+	if (alert_json(al, hostname, text, ALERT_JSON_MAX) < 0 ||
+	    alert_body(al, hostname, text, ALERT_JSON_MAX) < 0)
+		bare.evidence = NULL;
 	if (alert_json(al, hostname, text, ALERT_JSON_MAX) < 0 ||
 	    (it->json = strdup(text)) == NULL ||
 	    alert_subject(al, text, ALERT_JSON_MAX) < 0 ||

@@ -25,10 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/store.h"
+
 #define ALERT_FILE	"alerts.db"	/* the outbox, under state_dir */
 #define ALERT_QUEUE_MAX	1024		/* posted, not yet in the outbox */
 #define ALERT_OUTBOX_MAX 10000		/* rows pending in the outbox */
-#define ALERT_JSON_MAX	16384		/* octets of one alert's JSON */
+/* octets of one alert's JSON or mail body: the evidence and room */
+#define ALERT_JSON_MAX	(3 * STORE_EVIDENCE_MAX + 8192)
 #define ALERT_TEXT_MAX	1024		/* octets of name, rule, lift */
 #define ALERT_KEEP_MS	(7 * 86400 * 1000LL)	/* done rows kept */
 #define ALERT_BATCH	16		/* due rows read per pass */
