@@ -22,7 +22,7 @@ import pytest
 from conftest import PASSWORD, USER
 from test_auth_lockout import plain, submission
 from test_commands import open_submission
-from wirelib import ConnectionClosed, free_port, make_tempdir
+from wirelib import ConnectionClosed, free_port, make_tempdir, parse_log_line
 
 NAME = "burst@local.test"
 PW = "Burst-Pass-1"
@@ -284,6 +284,8 @@ def test_webhook_failing_is_retried_and_never_blocks_mail(jaga_bin, jaga_factory
                                  r"status=500 reason=refused retry_in=1 id="))
     assert g.wait_log(re.compile(r" alert sent channel=webhook kind=suspension .*attempt=3 "))
     assert TOKEN not in g.log_text()
+    lines = [l for l in g.log_text().splitlines() if " - alert " in l]
+    assert len(lines) == 3 and all(parse_log_line(l) for l in lines), lines
 
 
 def test_retries_end_with_given_up(jaga_bin, jaga_factory, fake_hop, receiver, state_dir):
