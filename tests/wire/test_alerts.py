@@ -144,10 +144,21 @@ def send_one(c, i, name=NAME):
     return end
 
 
-def gateway(jaga_factory, hop, state_dir, **opts):
+def secret_conf(d, url):
+    """The webhook URL (a token in it) in a file of mode 0600, not in argv."""
+    path = os.path.join(d, "alerts.conf")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("alert_webhook = %s\n" % url)
+    return path
+
+
+def gateway(jaga_factory, hop, state_dir, alert_webhook=None, **opts):
     o = {"myhostname": "gw.local.test", "alert_retry_delay": "300ms"}
     o.update(opts)
-    return jaga_factory(roles=("submission",), next_hop=hop.url, state_dir=state_dir, opts=o)
+    conf = secret_conf(state_dir, alert_webhook) if alert_webhook else None
+    return jaga_factory(roles=("submission",), next_hop=hop.url, state_dir=state_dir, opts=o,
+                        config_file=conf)
 
 
 def suspend_now(g, limit):
@@ -189,6 +200,7 @@ def test_burst_one_alert_list_restart_lift(jaga_bin, jaga_factory, fake_hop, rec
     hop = fake_hop()
     recv = receiver()
     g = gateway(jaga_factory, hop, state_dir, alert_webhook=recv.url)
+    assert not any(TOKEN in a for a in g.args)
     away_from_hour_end()
     results = [[] for _ in range(10)]
     t0 = time.monotonic() + 1.0
@@ -211,7 +223,7 @@ def test_burst_one_alert_list_restart_lift(jaga_bin, jaga_factory, fake_hop, rec
     assert len(accepted) == 100, (len(accepted), took)
     assert len(hop.transactions) == 100
     assert all(r.code == 550 and r.enh == "5.7.1" for r in refused), refused[:3]
-    assert 9 < took < 30, took
+    assert 9 < took < 60, took
 
     # exactly one alert, with the evidence and the lift command
     assert recv.wait(1), g.log_text()[-3000:]
@@ -260,9 +272,9 @@ def test_webhook_failing_is_retried_and_never_blocks_mail(jaga_bin, jaga_factory
     add_user(jaga_bin, state_dir, OTHER, "messages=1000/1h action=suspend")
     hop = fake_hop()
     recv = receiver(script=("hang", 500))
-    recv.hang_s = 4.0
+    recv.hang_s = 6.0
     g = gateway(jaga_factory, hop, state_dir, alert_webhook=recv.url,
-                alert_timeout="1500ms", alert_retry_delay="500ms")
+                alert_timeout="5s", alert_retry_delay="500ms")
     away_from_hour_end()
     suspend_now(g, 2)
     assert recv.wait(1, timeout=10)
@@ -272,11 +284,11 @@ def test_webhook_failing_is_retried_and_never_blocks_mail(jaga_bin, jaga_factory
     codes = [send_one(c, i, OTHER).code for i in range(5)]
     took = time.monotonic() - t0
     c.quit()
-    assert codes == [250] * 5 and took < 1.5, (codes, took)
+    assert codes == [250] * 5 and took < 3.0, (codes, took)
     assert recv.wait(3, timeout=20), g.log_text()[-3000:]
     posts = recv.posts
     assert len(posts) == 3 and posts[0]["body"] == posts[1]["body"] == posts[2]["body"]
-    assert posts[1]["at"] - posts[0]["at"] >= 1.5     # the timeout, then the back-off
+    assert posts[1]["at"] - posts[0]["at"] >= 5.0     # the timeout, then the back-off
     assert g.wait_log(re.compile(r" alert failed channel=webhook kind=suspension name=%s "
                                  r"attempt=1 status=0 reason=\"Timeout was reached\" "
                                  r"retry_in=1 id=" % re.escape(NAME)))
@@ -420,13 +432,16 @@ def test_command_channel_gets_the_json(jaga_bin, jaga_factory, fake_hop, state_d
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_lockouts_make_one_alert_each(jaga_factory, user_table, receiver):
+def test_lockouts_make_one_alert_each(jaga_factory, user_table, receiver, state_dir):
     recv = receiver()
-    g = jaga_factory(roles=("submission",), opts={
-        "user_table": user_table, "auth_fail_delay": "50ms", "auth_window": "1m",
-        "auth_ip_failures": "3", "auth_ip_lockout": "1m", "auth_account_ips": "10",
-        "auth_account_failures": "100", "auth_account_lockout": "1m",
-        "alert_webhook": recv.url, "myhostname": "gw.local.test"})
+    g = jaga_factory(roles=("submission",), state_dir=state_dir,
+                     config_file=secret_conf(state_dir, recv.url), opts={
+                         "user_table": user_table, "auth_fail_delay": "50ms",
+                         "auth_window": "1m", "auth_ip_failures": "3",
+                         "auth_ip_lockout": "1m", "auth_account_ips": "10",
+                         "auth_account_failures": "100", "auth_account_lockout": "1m",
+                         "myhostname": "gw.local.test"})
+    assert not any(TOKEN in a for a in g.args)
     for i in range(12):         # distributed guessing: one account locked
         with submission(g, "127.0.1.%d" % (10 + i)) as c:
             assert c.cmd(plain(USER, "not-the-password")).code == 535
