@@ -199,6 +199,50 @@ test_outbox(void)
 	rmdir(dir);
 }
 
+/* The whole alerter: an alert posted just before a stop is kept (its
+ * command failed or it was still queued), and delivered by the next
+ * alerter on the same state_dir. */
+static void
+test_alerter(void)
+{
+	char dir[] = "/tmp/jaga-test-alerter-XXXXXX", path[256], err[512];
+	struct alert_config cfg = { .hostname = "h", .command = "/bin/false",
+	    .timeout_ms = 5000, .retry_min_ms = 100, .retry_max_ms = 100,
+	    .retry_time_ms = 60000 };
+	struct alert al = { ALERT_SUSPENSION, "alice", T0, "r", NULL, "l", 0 };
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct alert_outbox *ob;
+	struct alerter *a;
+	int64_t left = -1;
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	cfg.state_dir = dir;
+	a = alert_new(&cfg, err, sizeof err);
+	CHECK(a != NULL && alert_start(a, err, sizeof err) == 0, "start: %s",
+	    err);
+	CHECK_INT(alert_post(a, &al), 0, "post");
+	alert_free(a);
+	snprintf(path, sizeof path, "%s/%s", dir, ALERT_FILE);
+	ob = alert_outbox_open(path, err, sizeof err);
+	CHECK(ob != NULL && alert_outbox_pending(ob) == 1, "kept at the stop");
+	cfg.command = "/bin/true";
+	a = alert_new(&cfg, err, sizeof err);
+	CHECK(a != NULL && alert_start(a, err, sizeof err) == 0, "restart");
+	for (int i = 0; i < 100 && ob != NULL && left != 0; i++) {
+		usleep(50000);
+		left = alert_outbox_pending(ob);
+	}
+	CHECK_INT(left, 0, "delivered after the restart");
+	alert_free(a);
+	alert_outbox_close(ob);
+	CHECK_INT(alert_post(NULL, &al), 0, "no alerter: nothing to do");
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s%s", dir, ALERT_FILE, sfx[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -207,5 +251,6 @@ main(void)
 	test_body();
 	test_retry();
 	test_outbox();
+	test_alerter();
 	return harness_end("alert");
 }
