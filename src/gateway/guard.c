@@ -9,6 +9,7 @@
 #include "engine/counters.h"
 #include "engine/evidence.h"
 #include "engine/susp_redis.h"
+#include "gateway/alerting.h"
 #include "gateway/authdb.h"
 #include "gateway/guard_int.h"
 #include "util/log.h"
@@ -26,6 +27,7 @@ struct guard {
 	struct burst_store *burst;	/* NULL: burst detection off */
 	struct burst_params bp;
 	int burst_on;
+	struct alerter *alerts;		/* borrowed; NULL = none */
 };
 
 struct guard *
@@ -91,6 +93,12 @@ guard_burst_open(struct guard *g, char *err, size_t errlen)
 	snprintf(path, sizeof path, "%.*s%s", (int)dir, g->path,
 	    GUARD_BURST_FILE);
 	return (g->burst = burst_sqlite_new(path, err, errlen)) ? 0 : -1;
+}
+
+void
+guard_set_alerts(struct guard *g, struct alerter *a)
+{
+	g->alerts = a;
 }
 
 int
@@ -207,6 +215,8 @@ guard_suspend(struct guard *g, struct store *st, const struct guard_msg *m,
 		log_msg(LOG_LVL_ERR, "store", "suspending %s failed: %s",
 		    m->name, err);
 	out->suspended_now = r == 0;
+	if (out->suspended_now)		/* one alert per suspension */
+		alerting_suspended(g->alerts, su);
 	free(su);
 	free(a);
 }

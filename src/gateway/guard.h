@@ -22,6 +22,7 @@
 #define GUARD_COUNTERS_FILE "counters.db"	/* under state_dir */
 #define GUARD_BURST_FILE "burst.db"		/* under state_dir */
 
+struct alerter;
 struct authdb;
 struct guard;
 
@@ -55,6 +56,10 @@ int guard_configure(struct guard *g, const struct guard_keys *k, char *err,
  * skips the job pool otherwise). */
 int guard_keys_on(const struct guard *g);
 
+
+/* Post an alert for every suspension made from now on (engine/alert.h,
+ * borrowed; NULL = none).  Call before any guard_decide. */
+void guard_set_alerts(struct guard *g, struct alerter *a);
 /* Open the counter file (after dropping root).  Returns 0 or -1 + err. */
 int guard_prepare(struct guard *g, char *err, size_t errlen);
 /* Takes NULL.  No call may be running. */

@@ -11,6 +11,7 @@
 #include "engine/burst.h"
 #include "engine/limits.h"
 #include "engine/redisdb.h"
+#include "gateway/alerting.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -233,6 +234,32 @@ const struct param_def jaga_params[] = {
 	  "Distinct recipient domains of an identity in the last hour that "
 	  "never count as a fan-out burst (else burst_factor x its "
 	  "baseline)", NULL },
+	/* alerts (issue 3 §5, gateway/alerting.h) */
+	{ "alert_webhook", P_STR, "", 0, 0, NULL,
+	  "Alerts as JSON by HTTP POST to this http:// or https:// URL (a 2xx "
+	  "answer is delivered); empty = none", alerting_check_webhook },
+	{ "alert_mail_to", P_STR, "", 0, 0, NULL,
+	  "Alerts by mail to this address, through the next hop of the first "
+	  "inbound listener (smtp or maildir); empty = none",
+	  alerting_check_address },
+	{ "alert_mail_from", P_STR, "", 0, 0, NULL,
+	  "The sender of alert mail; empty = jaga@myhostname",
+	  alerting_check_address },
+	{ "alert_syslog", P_BOOL, "no", 0, 0, NULL,
+	  "Alerts as one syslog line each (facility mail, level alert)", NULL },
+	{ "alert_command", P_STR, "", 0, 0, NULL,
+	  "Alerts to this program (absolute path, no shell): the JSON on its "
+	  "stdin, JAGA_ALERT_KIND and JAGA_ALERT_NAME set; exit 0 is "
+	  "delivered; empty = none", alerting_check_command },
+	{ "alert_timeout", P_TIME, "10s", 100, 10 * MIN, NULL,
+	  "One delivery attempt of an alert (webhook, mail, command)", NULL },
+	{ "alert_retry_delay", P_TIME, "5s", 100, HOUR, NULL,
+	  "The wait after an alert's first failed attempt; it doubles after "
+	  "each further one, up to alert_retry_delay_max", NULL },
+	{ "alert_retry_delay_max", P_TIME, "10m", 100, 24 * HOUR, NULL,
+	  "The longest wait between two attempts of an alert", NULL },
+	{ "alert_retry_time", P_TIME, "1d", 0, 30 * 24 * HOUR, NULL,
+	  "How long a failing alert is retried before it is given up", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

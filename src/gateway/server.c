@@ -17,6 +17,7 @@
 
 #include "engine/lockout.h"
 #include "engine/store.h"
+#include "gateway/alerting.h"
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
 #include "gateway/shared.h"
@@ -167,6 +168,7 @@ struct server {
 	struct listen_ctx *lctx;	/* nw * nlisteners */
 	struct evconnlistener **lev;
 	pthread_t *threads;
+	struct alerter *alerts;
 };
 
 /* Fail clearly when the address is taken, even by a process that uses
@@ -236,6 +238,7 @@ server_workers(struct server *sv, SSL_CTX *ssl, struct authdb *adb,
 		w->authdb = adb;
 		w->lockout = lk;
 		w->guard = gd;
+		w->alerts = sv->alerts;
 		w->relay.local_domains = sv->st->local_domains;
 		if ((w->base = event_base_new()) == NULL ||
 		    (w->pool = nh_pool_new(w->base, sv->st->nh_cache,
@@ -447,6 +450,18 @@ server_share(struct server *sv, struct shared *sh)
 		sv->w[i].shared = sh;
 }
 
+/* The alert thread and its outbox, after dropping root (as the stores). */
+static int
+server_alerts_start(struct alerter *a)
+{
+	char err[512];
+
+	if (a == NULL || alert_start(a, err, sizeof err) == 0)
+		return 0;
+	log_msg(LOG_LVL_ERR, "alert", "%s", err);
+	return -1;
+}
+
 int
 server_run(const struct settings *st)
 {
@@ -472,16 +487,19 @@ server_run(const struct settings *st)
 	    sizeof err)) == NULL ||
 	    guard_configure(gd, &st->guard, err, sizeof err) < 0 ||
 	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
-	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL) {
+	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL ||
+	    alerting_new(st, &sv.alerts, err, sizeof err) < 0) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
 		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
 	} else {
+		guard_set_alerts(gd, sv.alerts);
 		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
 		    server_drop_root(st) == 0 &&
-		    server_store_ready(adb, gd, sh) == 0) {
+		    server_store_ready(adb, gd, sh) == 0 &&
+		    server_alerts_start(sv.alerts) == 0) {
 			server_share(&sv, sh);
 			server_loop(&sv, &sigs);
 			r = 0;
@@ -489,6 +507,7 @@ server_run(const struct settings *st)
 		jobq_stop();
 	}
 	server_free(&sv);
+	alert_free(sv.alerts);		/* pending alerts stay in the outbox */
 	SSL_CTX_free(ssl);
 	guard_free(gd);
 	shared_free(sh);

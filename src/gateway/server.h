@@ -29,6 +29,7 @@ struct worker {
 	struct lockout *lockout;	/* AUTH lockout, shared, thread-safe */
 	struct guard *guard;		/* limits, suspension; shared, thread-safe */
 	struct shared *shared;		/* store = redis://, else NULL (shared.h) */
+	struct alerter *alerts;		/* alert_post; shared; NULL = none */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

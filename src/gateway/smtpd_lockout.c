@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine/lockout.h"
+#include "gateway/alerting.h"
 #include "gateway/session_int.h"
 #include "util/log.h"
 
@@ -79,6 +80,7 @@ lockout_log_event(struct session *s, const char *user,
 		logline_str(&l, "until", until);
 		logline_end(&l);
 	}
+	alerting_lockout(s->w->alerts, s->client, user, ev, lockout_now_ms());
 }
 
 static void

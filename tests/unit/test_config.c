@@ -404,7 +404,11 @@ test_jaga_table(void)
 		"limits_ip", "limits_net", "limits_net_prefix4",
 		"limits_net_prefix6", "burst_action", "burst_floor",
 		"burst_factor", "burst_baseline_days", "burst_ips", "burst_nets",
-		"burst_ip_window", "burst_domains_floor", NULL,
+		"burst_ip_window", "burst_domains_floor",
+		"alert_webhook", "alert_mail_to", "alert_mail_from",
+		"alert_syslog", "alert_command", "alert_timeout",
+		"alert_retry_delay", "alert_retry_delay_max", "alert_retry_time",
+		NULL,
 	};
 	size_t i, j;
 
