@@ -132,13 +132,17 @@ struct burst_store *burst_sqlite_new(const char *path, char *err,
     size_t errlen);
 
 /* Redis at url, "redis://host[:port][/db]" (as counters_redis_new): the
- * same counts, shared by several gateways.  Every record is one EVAL of a
- * Lua script (atomic); keys "jaga:b:NAME:*" expire baseline_days after
- * the identity's last message.  One connection behind a mutex; a failed
- * call returns -1 and drops it, the next call reconnects.  NULL (message
- * in err) on a bad URL; a Redis that cannot be reached yet is connected at
- * the first call that needs it. */
+ * same counts, shared by several gateways.  Every record is one Lua
+ * script (EVALSHA, atomic); keys "jaga:b:NAME:*" expire baseline_days
+ * after the identity's last message.  Connections as redisdb.h (one per
+ * thread): a failed call returns -1 and drops its connection, the next
+ * call reconnects.  NULL (message in err) on a bad URL; a Redis that
+ * cannot be reached yet is connected at the first call that needs it. */
 struct burst_store *burst_redis_new(const char *url, char *err,
     size_t errlen);
+struct redisdb;
+/* The same on a borrowed db (nothing is connected here; db must outlive
+ * the store); NULL on ENOMEM. */
+struct burst_store *burst_redis_with(struct redisdb *db);
 
 #endif
