@@ -119,7 +119,7 @@ static struct redisdb_script br_activity = REDISDB_SCRIPT(
 struct burst_redis {
 	struct burst_store base;	/* first: the ops */
 	struct redisdb *db;
-	int own_db;			/* burst_redis_new made it */
+	struct redisdb *own;		/* db when burst_redis_new made it */
 };
 
 /* One call's arguments (about 16 KB, then 256 octets per lowercased
@@ -348,8 +348,7 @@ br_free(struct burst_store *bst)
 {
 	struct burst_redis *r = (struct burst_redis *)(void *)bst;
 
-	if (r->own_db)
-		redisdb_free(r->db);
+	redisdb_free(r->own);
 	free(r);
 }
 
@@ -357,16 +356,22 @@ static const struct burst_store_ops br_ops = {
 	"redis", br_record_call, br_activity_call, br_free,
 };
 
-struct burst_store *
-burst_redis_with(struct redisdb *db)
+/* A store on db, freeing own (NULL or db) with it. */
+static struct burst_store *
+br_new(struct redisdb *db, struct redisdb *own)
 {
-	struct burst_redis *r = calloc(1, sizeof *r);
+	struct burst_redis *r = malloc(sizeof *r);
 
 	if (r == NULL)
 		return NULL;
-	r->base.ops = &br_ops;
-	r->db = db;
+	*r = (struct burst_redis){ { &br_ops }, db, own };
 	return &r->base;
+}
+
+struct burst_store *
+burst_redis_with(struct redisdb *db)
+{
+	return br_new(db, NULL);
 }
 
 /* A Redis down now is not fatal: redisdb connects each thread at its
@@ -376,15 +381,11 @@ struct burst_store *
 burst_redis_new(const char *url, char *err, size_t errlen)
 {
 	struct redisdb *db = redisdb_new(url, err, errlen);
-	struct burst_store *bs;
+	struct burst_store *bs = db != NULL ? br_new(db, db) : NULL;
 
-	if (db == NULL)
-		return NULL;
-	if ((bs = burst_redis_with(db)) == NULL) {
+	if (db != NULL && bs == NULL) {
 		snprintf(err, errlen, "%s: out of memory", url);
 		redisdb_free(db);
-		return NULL;
 	}
-	((struct burst_redis *)(void *)bs)->own_db = 1;
 	return bs;
 }
