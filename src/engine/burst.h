@@ -104,6 +104,7 @@ void burst_window_text(uint32_t secs, char *out, size_t outlen);
 /* ---- the state ---- */
 
 struct burst_store;
+struct redisdb;
 
 struct burst_store_ops {
 	const char *name;
@@ -131,13 +132,16 @@ void burst_store_free(struct burst_store *s);
 struct burst_store *burst_sqlite_new(const char *path, char *err,
     size_t errlen);
 
-/* Redis at url, "redis://host[:port][/db]" (as counters_redis_new): the
- * same counts, shared by several gateways.  Every record is one EVAL of a
- * Lua script (atomic); keys "jaga:b:NAME:*" expire baseline_days after
- * the identity's last message.  One connection behind a mutex; a failed
- * call returns -1 and drops it, the next call reconnects.  NULL (message
- * in err) on a bad URL; a Redis that cannot be reached yet is connected at
- * the first call that needs it. */
+/* Redis in db (borrowed: it must outlive the store; nothing is connected
+ * here): the same counts, shared by several gateways.  Every record is
+ * one Lua script (EVALSHA, atomic); keys "jaga:b:NAME:*" expire
+ * baseline_days after the identity's last message.  Connections as
+ * redisdb.h (one per thread): a failed call returns -1 and drops its
+ * connection, the next call reconnects.  NULL on ENOMEM. */
+struct burst_store *burst_redis_with(struct redisdb *db);
+/* The same on a Redis of its own at url, "redis://host[:port][/db]" (as
+ * counters_redis_new).  NULL (message in err) on a bad URL; a Redis that
+ * cannot be reached yet is connected at the first call that needs it. */
 struct burst_store *burst_redis_new(const char *url, char *err,
     size_t errlen);
 

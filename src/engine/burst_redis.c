@@ -9,21 +9,18 @@
  *   n   hash domain -> messages to it since it was last unused for an hour
  *   hm  hash clock hour -> messages; hd  hash clock hour -> distinct domains
  * Every record is one EVALSHA of br_record (Redis runs it atomically); all
- * keys expire burst_baseline_days after the identity's last message.  One
- * connection behind a mutex, dropped on any failure and made again on the
- * next call; timeouts as the counter backend's (counters.h). */
+ * keys expire burst_baseline_days after the identity's last message.  The
+ * URL, the connections (one per thread) and the script cache are
+ * redisdb.h's, as for the counters and suspensions. */
 #include "engine/burst.h"
-#include "engine/counters.h"
-#include "engine/redisdb.h"
 
 #include <ctype.h>
-#include <hiredis/hiredis.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BR_HOST_MAX	256
+#include "engine/redisdb.h"
+
 #define BR_KEY_MAX	(LIMITS_KEY_MAX + 16)
 #define BR_NKEYS	6
 #define BR_NUM_MAX	24
@@ -33,7 +30,7 @@
 /* KEYS e s d n hm hd; ARGV now ip net subject keep ip_window first_hour
  * hour events_max ttl nd domains...  Returns {msgs_hour, domains_hour, ips,
  * nets, base_msgs, base_domains, base_hours}. */
-static const char br_record[] =
+static struct redisdb_script br_record = REDISDB_SCRIPT(
     "local now, keep, ipw = tonumber(ARGV[1]), tonumber(ARGV[5]), "
     "tonumber(ARGV[6])\n"
     "local first, hour, max = tonumber(ARGV[7]), tonumber(ARGV[8]), "
@@ -80,12 +77,12 @@ static const char br_record[] =
     "for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[10]) end\n"
     "return {redis.call('ZCOUNT', KEYS[1], '(' .. (now - 3600), '+inf'), "
     "redis.call('ZCOUNT', KEYS[3], '(' .. (now - 3600), '+inf'), ni, nn, "
-    "bm, bd, bh}\n";
+    "bm, bd, bh}\n");
 
 /* KEYS e d n; ARGV since now max_ips max_domains max_subjects.  Returns
  * {first, last, msgs, nips, ip..., ndomains, domain, n, ..., nsubjects,
  * subject... (oldest first)}. */
-static const char br_activity[] =
+static struct redisdb_script br_activity = REDISDB_SCRIPT(
     "local ev = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], "
     "ARGV[2], 'WITHSCORES')\n"
     "local out, ips, seen, subj = {0, 0, #ev / 2}, {}, {}, {}\n"
@@ -117,170 +114,90 @@ static const char br_activity[] =
     "end\n"
     "out[#out + 1] = #subj\n"
     "for _, s in ipairs(subj) do out[#out + 1] = s end\n"
-    "return out\n";
+    "return out\n");
 
 struct burst_redis {
 	struct burst_store base;	/* first: the ops */
-	pthread_mutex_t lock;		/* guards everything below */
-	redisContext *ctx;		/* NULL: connect on the next call */
-	char host[BR_HOST_MAX];
-	int port;
-	long db;
-	char keys[BR_NKEYS][BR_KEY_MAX];
-	char nums[BR_FIXED_ARGS][BR_NUM_MAX];
-	const char *argv[BR_ARGS_MAX];
-	size_t argvlen[BR_ARGS_MAX];
+	struct redisdb *db;
+	struct redisdb *own;		/* db when burst_redis_new made it */
 };
 
-/* redis://host[:port][/db], as counters_redis_new reads it. */
-static int
-br_parse_url(struct burst_redis *r, const char *url)
-{
-	const char *p = url + 8, *e;
-	char *end;
-	long v;
+/* One call's arguments (about 16 KB, then 256 octets per lowercased
+ * domain: on the heap). */
+struct br_args {
+	const char *argv[BR_ARGS_MAX];
+	size_t argvlen[BR_ARGS_MAX];
+	char keys[BR_NKEYS][BR_KEY_MAX];
+	char nums[BR_FIXED_ARGS][BR_NUM_MAX];
+	int k;				/* nums used */
+	char dom[][LIMITS_DOMAIN_MAX + 1];
+};
 
-	if (strncmp(url, "redis://", 8) != 0)
-		return -1;
-	e = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":/");
-	if (e == NULL || e - p - (*p == '[') <= 0 ||
-	    (size_t)(e - p) >= sizeof r->host)
-		return -1;
-	snprintf(r->host, sizeof r->host, "%.*s", (int)(e - p - (*p == '[')),
-	    p + (*p == '['));	/* an IPv6 literal in [], RFC 3986 §3.2.2 */
-	p = e + (*p == '[');
-	r->port = 6379;
-	if (*p == ':') {
-		v = strtol(p + 1, &end, 10);
-		if (end == p + 1 || v < 1 || v > 65535)
-			return -1;
-		r->port = (int)v;
-		p = end;
-	}
-	if (*p == '/' && p[1] != '\0') {
-		r->db = strtol(p + 1, &end, 10);
-		if (end == p + 1 || r->db < 0 || r->db > 1000000)
-			return -1;
-		p = end;
-	}
-	return *p == '\0' || (*p == '/' && p[1] == '\0') ? 0 : -1;
+static void
+br_arg(struct br_args *a, int i, const char *s)
+{
+	a->argv[i] = s;
+	a->argvlen[i] = strlen(s);
 }
 
 static void
-br_drop(struct burst_redis *r)
+br_num(struct br_args *a, int i, long long v)
 {
-	if (r->ctx != NULL)
-		redisFree(r->ctx);
-	r->ctx = NULL;
+	snprintf(a->nums[a->k], BR_NUM_MAX, "%lld", v);
+	br_arg(a, i, a->nums[a->k++]);
 }
 
-/* Connect (and SELECT) when there is no connection; 0 or -1 + err. */
-static int
-br_connect(struct burst_redis *r, char *err, size_t errlen)
+/* Arguments for n domains with KEYS[0..nk) of name ("jaga:b:NAME:SFX")
+ * from argv[3]; argv[2] = nk.  NULL when out of memory or too long. */
+static struct br_args *
+br_args_new(const char *name, const char *const *sfx, int nk, size_t n)
 {
-	struct timeval ct = { REDISDB_CONNECT_MS / 1000,
-	    REDISDB_CONNECT_MS % 1000 * 1000 };
-	struct timeval cmd = { REDISDB_COMMAND_MS / 1000,
-	    REDISDB_COMMAND_MS % 1000 * 1000 };
-	redisReply *rep = NULL;
+	struct br_args *a = calloc(1, sizeof *a + n * sizeof a->dom[0]);
 
-	if (r->ctx != NULL)
-		return 0;
-	r->ctx = redisConnectWithTimeout(r->host, r->port, ct);
-	if (r->ctx != NULL && r->ctx->err == 0 &&
-	    redisSetTimeout(r->ctx, cmd) == REDIS_OK)
-		rep = redisCommand(r->ctx, "SELECT %ld", r->db);
-	if (rep != NULL && rep->type == REDIS_REPLY_STATUS) {
-		freeReplyObject(rep);
-		return 0;
+	if (a == NULL)
+		return NULL;
+	for (int i = 0; i < nk; i++) {
+		if ((size_t)snprintf(a->keys[i], BR_KEY_MAX, "jaga:b:%s:%s",
+		    name, sfx[i]) >= BR_KEY_MAX) {
+			free(a);
+			return NULL;
+		}
+		br_arg(a, 3 + i, a->keys[i]);
 	}
-	snprintf(err, errlen, "redis %s:%d: %s", r->host, r->port,
-	    r->ctx == NULL ? "out of memory" : r->ctx->err ? r->ctx->errstr :
-	    rep != NULL && rep->type == REDIS_REPLY_ERROR ? rep->str :
-	    "unexpected reply");
-	freeReplyObject(rep);
-	br_drop(r);
-	return -1;
-}
-
-/* EVAL script with argv[3..argc) (argv[2] = numkeys).  Redis caches the
- * script by its SHA1; sending it each time costs a few KB per message
- * and no NOSCRIPT round trip.  NULL: the connection failed (dropped). */
-static redisReply *
-br_eval(struct burst_redis *r, const char *script, int argc)
-{
-	redisReply *rep;
-
-	r->argv[0] = "EVAL";
-	r->argvlen[0] = 4;
-	r->argv[1] = script;
-	r->argvlen[1] = strlen(script);
-	rep = redisCommandArgv(r->ctx, argc, r->argv, r->argvlen);
-	if (rep == NULL)
-		br_drop(r);
-	return rep;
-}
-
-static void
-br_arg(struct burst_redis *r, int i, const char *s)
-{
-	r->argv[i] = s;
-	r->argvlen[i] = strlen(s);
-}
-
-static void
-br_num(struct burst_redis *r, int i, int *k, long long v)
-{
-	snprintf(r->nums[*k], BR_NUM_MAX, "%lld", v);
-	br_arg(r, i, r->nums[(*k)++]);
-}
-
-/* KEYS[0..n) of name: "jaga:b:NAME:SUFFIX"; argv from 3.  0 or -1. */
-static int
-br_keys(struct burst_redis *r, const char *name, const char *const *sfx,
-    int n)
-{
-	for (int i = 0; i < n; i++) {
-		if ((size_t)snprintf(r->keys[i], BR_KEY_MAX, "jaga:b:%s:%s", name,
-		    sfx[i]) >= BR_KEY_MAX)
-			return -1;
-		br_arg(r, 3 + i, r->keys[i]);
-	}
-	return 0;
+	br_num(a, 2, nk);
+	return a;
 }
 
 /* ARGV of br_record for m, after the keys.  Returns argc or -1. */
 static int
-br_record_args(struct burst_redis *r, const struct burst_params *p,
-    const struct burst_msg *m, char *net, char (*dom)[LIMITS_DOMAIN_MAX + 1])
+br_record_args(struct br_args *a, const struct burst_params *p,
+    const struct burst_msg *m, char *net)
 {
 	int64_t hour = m->now - m->now % BURST_HOUR;
-	int a = 3 + BR_NKEYS, k = 0;
+	int i = 3 + BR_NKEYS;
 
-	if (m->ndomains > LIMITS_DOMAINS_MAX)
-		return -1;
 	if (limits_net_key_len(m->client_ip, p->prefix4, p->prefix6, net,
 	    LIMITS_NETKEY_MAX) < 0)
 		snprintf(net, LIMITS_NETKEY_MAX, "net:%s", m->client_ip);
-	br_num(r, a++, &k, m->now);
-	br_arg(r, a++, m->client_ip);
-	br_arg(r, a++, net + 4);
-	br_arg(r, a++, m->subject ? m->subject : "");
-	br_num(r, a++, &k, p->ip_window > BURST_HOUR ? p->ip_window : BURST_HOUR);
-	br_num(r, a++, &k, p->ip_window);
-	br_num(r, a++, &k, hour - (int64_t)p->baseline_days * 86400);
-	br_num(r, a++, &k, hour);
-	br_num(r, a++, &k, BURST_EVENTS_MAX);
-	br_num(r, a++, &k, (long long)p->baseline_days * 86400 + BURST_HOUR);
-	br_num(r, a++, &k, (long long)m->ndomains);
-	for (size_t i = 0; i < m->ndomains; i++) {
+	br_num(a, i++, m->now);
+	br_arg(a, i++, m->client_ip);
+	br_arg(a, i++, net + 4);
+	br_arg(a, i++, m->subject ? m->subject : "");
+	br_num(a, i++, p->ip_window > BURST_HOUR ? p->ip_window : BURST_HOUR);
+	br_num(a, i++, p->ip_window);
+	br_num(a, i++, hour - (int64_t)p->baseline_days * 86400);
+	br_num(a, i++, hour);
+	br_num(a, i++, BURST_EVENTS_MAX);
+	br_num(a, i++, (long long)p->baseline_days * 86400 + BURST_HOUR);
+	br_num(a, i++, (long long)m->ndomains);
+	for (size_t d = 0; d < m->ndomains; d++) {
 		size_t j;	/* lowercase: RFC 5321 §2.4 */
-		for (j = 0; m->domains[i][j] != '\0' && j < LIMITS_DOMAIN_MAX; j++)
-			dom[i][j] = (char)tolower((unsigned char)m->domains[i][j]);
-		dom[i][j] = '\0';
-		br_arg(r, a++, dom[i]);
+		for (j = 0; m->domains[d][j] != '\0' && j < LIMITS_DOMAIN_MAX; j++)
+			a->dom[d][j] = (char)tolower((unsigned char)m->domains[d][j]);
+		a->dom[d][j] = '\0';
+		br_arg(a, i++, a->dom[d]);
 	}
-	return a;
+	return i;
 }
 
 /* The 7 integers of br_record's reply into st; 0 or -1. */
@@ -313,25 +230,22 @@ br_record_call(struct burst_store *bst, const struct burst_params *p,
 	static const char *const sfx[BR_NKEYS] = { "e", "s", "d", "n", "hm",
 	    "hd" };
 	struct burst_redis *r = (struct burst_redis *)(void *)bst;
+	struct br_args *a = NULL;
 	char net[LIMITS_NETKEY_MAX], err[256];
-	char (*dom)[LIMITS_DOMAIN_MAX + 1] = calloc(m->ndomains ? m->ndomains :
-	    1, sizeof *dom);
 	redisReply *rep = NULL;
-	int argc = -1, rc = -1;
+	int argc, rc = -1;
 
-	pthread_mutex_lock(&r->lock);
-	if (dom != NULL && br_connect(r, err, sizeof err) == 0 &&
-	    br_keys(r, m->name, sfx, BR_NKEYS) == 0)
-		argc = br_record_args(r, p, m, net, dom);
-	if (argc > 0) {
-		br_arg(r, 2, "6");	/* BR_NKEYS */
-		rep = br_eval(r, br_record, argc);
+	if (m->ndomains <= LIMITS_DOMAINS_MAX)
+		a = br_args_new(m->name, sfx, BR_NKEYS, m->ndomains);
+	if (a != NULL) {
+		argc = br_record_args(a, p, m, net);
+		rep = redisdb_eval(r->db, &br_record, argc, a->argv,
+		    a->argvlen, err, sizeof err);
 	}
 	if (rep != NULL)
 		rc = br_stats(rep, st);
 	freeReplyObject(rep);
-	pthread_mutex_unlock(&r->lock);
-	free(dom);
+	free(a);
 	return rc;
 }
 
@@ -405,26 +319,25 @@ br_activity_call(struct burst_store *bst, const char *name, int64_t since,
 {
 	static const char *const sfx[3] = { "e", "d", "n" };
 	struct burst_redis *r = (struct burst_redis *)(void *)bst;
+	struct br_args *args = br_args_new(name, sfx, 3, 0);
 	redisReply *rep = NULL;
 	char err[256];
-	int k = 0, rc = -1;
+	int rc = -1;
 
 	memset(a, 0, sizeof *a);
-	pthread_mutex_lock(&r->lock);
-	if (br_connect(r, err, sizeof err) == 0 &&
-	    br_keys(r, name, sfx, 3) == 0) {
-		br_arg(r, 2, "3");
-		br_num(r, 6, &k, since);
-		br_num(r, 7, &k, now);
-		br_num(r, 8, &k, BURST_IPS_MAX);
-		br_num(r, 9, &k, BURST_DOMAINS_MAX);
-		br_num(r, 10, &k, BURST_SUBJECTS_MAX);
-		rep = br_eval(r, br_activity, 11);
+	if (args != NULL) {
+		br_num(args, 6, since);
+		br_num(args, 7, now);
+		br_num(args, 8, BURST_IPS_MAX);
+		br_num(args, 9, BURST_DOMAINS_MAX);
+		br_num(args, 10, BURST_SUBJECTS_MAX);
+		rep = redisdb_eval(r->db, &br_activity, 11, args->argv,
+		    args->argvlen, err, sizeof err);
 	}
 	if (rep != NULL)
 		rc = br_activity_parse(rep, a);
 	freeReplyObject(rep);
-	pthread_mutex_unlock(&r->lock);
+	free(args);
 	if (rc < 0)
 		memset(a, 0, sizeof *a);
 	return rc;
@@ -435,8 +348,7 @@ br_free(struct burst_store *bst)
 {
 	struct burst_redis *r = (struct burst_redis *)(void *)bst;
 
-	br_drop(r);
-	pthread_mutex_destroy(&r->lock);
+	redisdb_free(r->own);
 	free(r);
 }
 
@@ -444,26 +356,36 @@ static const struct burst_store_ops br_ops = {
 	"redis", br_record_call, br_activity_call, br_free,
 };
 
+/* A store on db, freeing own (NULL or db) with it. */
+static struct burst_store *
+br_new(struct redisdb *db, struct redisdb *own)
+{
+	struct burst_redis *r = malloc(sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	*r = (struct burst_redis){ { &br_ops }, db, own };
+	return &r->base;
+}
+
+struct burst_store *
+burst_redis_with(struct redisdb *db)
+{
+	return br_new(db, NULL);
+}
+
+/* A Redis down now is not fatal: redisdb connects each thread at its
+ * first call, so a gateway started during a Redis restart recovers by
+ * itself. */
 struct burst_store *
 burst_redis_new(const char *url, char *err, size_t errlen)
 {
-	struct burst_redis *r = calloc(1, sizeof *r);
+	struct redisdb *db = redisdb_new(url, err, errlen);
+	struct burst_store *bs = db != NULL ? br_new(db, db) : NULL;
 
-	if (r == NULL) {
+	if (db != NULL && bs == NULL) {
 		snprintf(err, errlen, "%s: out of memory", url);
-		return NULL;
+		redisdb_free(db);
 	}
-	r->base.ops = &br_ops;
-	pthread_mutex_init(&r->lock, NULL);
-	if (br_parse_url(r, url) < 0) {
-		snprintf(err, errlen, "%s: bad Redis URL (want "
-		    "redis://host[:port][/db])", url);
-		br_free(&r->base);
-		return NULL;
-	}
-	/* A Redis down now is not fatal: each call connects when it must,
-	 * so a gateway started during a Redis restart recovers by itself. */
-	if (br_connect(r, err, errlen) < 0)
-		err[0] = '\0';
-	return &r->base;
+	return bs;
 }

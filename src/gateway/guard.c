@@ -20,7 +20,6 @@ struct guard {
 	struct authdb *adb;
 	struct counter_backend *counters;
 	struct redisdb *rdb;		/* store = redis://: counters, suspensions */
-	char rurl[GUARD_PATH_MAX];	/* its URL, for the burst store */
 	struct limits_spec def;
 	char path[GUARD_PATH_MAX];
 	struct guard_keyset keys;	/* limits beyond the identity */
@@ -57,10 +56,9 @@ guard_new(struct authdb *adb, const char *state_dir,
 }
 
 void
-guard_use_redis(struct guard *g, struct redisdb *db, const char *url)
+guard_use_redis(struct guard *g, struct redisdb *db)
 {
 	g->rdb = db;
-	snprintf(g->rurl, sizeof g->rurl, "%s", url);
 }
 
 int
@@ -87,12 +85,16 @@ guard_burst_open(struct guard *g, char *err, size_t errlen)
 
 	if (!g->burst_on || g->burst != NULL)
 		return 0;
-	if (g->rdb != NULL)
-		return (g->burst = burst_redis_new(g->rurl, err, errlen)) ?
-		    0 : -1;
-	snprintf(path, sizeof path, "%.*s%s", (int)dir, g->path,
-	    GUARD_BURST_FILE);
-	return (g->burst = burst_sqlite_new(path, err, errlen)) ? 0 : -1;
+	if (g->rdb == NULL) {
+		snprintf(path, sizeof path, "%.*s%s", (int)dir, g->path,
+		    GUARD_BURST_FILE);
+		return (g->burst = burst_sqlite_new(path, err, errlen)) ? 0 : -1;
+	}
+	if ((g->burst = burst_redis_with(g->rdb)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -33,9 +33,9 @@ struct guard *guard_new(struct authdb *adb, const char *state_dir,
     const char *limits_default, char *err, size_t errlen);
 struct redisdb;
 /* Count and suspend in db (borrowed; store = redis://, gateway/shared.h)
- * instead of counters.db and jaga.db; the burst store too, at url.
+ * instead of counters.db and jaga.db; the burst store too.
  * Before guard_prepare. */
-void guard_use_redis(struct guard *g, struct redisdb *db, const char *url);
+void guard_use_redis(struct guard *g, struct redisdb *db);
 
 /* Limits beyond the identity and burst detection (issue 3 §3, §4): the
  * specs of the keys "snd:ADDR", "sdom:DOMAIN", "ip:ADDR" and

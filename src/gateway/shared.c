@@ -29,7 +29,7 @@ shared_new(const struct settings *st, struct guard *g, struct shared **out,
 		shared_free(sh);
 		return -1;
 	}
-	guard_use_redis(g, sh->db, st->store);
+	guard_use_redis(g, sh->db);
 	*out = sh;
 	return 0;
 }

@@ -2,20 +2,16 @@
  * store cases (counts, baseline, forgetting, activity) on a fake clock for
  * engine/burst_sqlite.c and engine/burst_redis.c, the latter against a
  * real redis-server this test starts on a free loopback port. */
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/burst.h"
+#include "engine/redisdb.h"
 #include "harness.h"
+#include "redis_scratch.h"
 
 #define T0 1700000000LL		/* a fake clock: 2023-11-14 22:13:20 UTC */
 #define DAY 86400
@@ -204,120 +200,79 @@ test_store(struct burst_store *bs, const struct burst_params *p,
 
 /* ---- a redis-server of our own ---- */
 
-static int redis_port;
-static pid_t redis_pid = -1;
-static char redis_url[64];
+static struct redis_scratch redis = { .pid = -1 };
 
-/* A port free on 127.0.0.1 now (the kernel picks it). */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* Run one command on a fresh connection; 0 when Redis answered without
- * an error. */
-static int
-redis_cmd(const char *cmd)
-{
-	struct timeval tv = { 0, 200000 };
-	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-	redisReply *rep = NULL;
-	int ok;
-
-	if (c != NULL && c->err == 0)
-		rep = redisCommand(c, cmd);
-	ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
-	freeReplyObject(rep);
-	if (c != NULL)
-		redisFree(c);
-	return ok ? 0 : -1;
-}
-
-/* Start redis-server and wait (up to 5 s) until it answers PING. */
-static int
-redis_start(void)
-{
-	char port[16];
-
-	redis_port = free_port();
-	snprintf(port, sizeof(port), "%d", redis_port);
-	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d", redis_port);
-	if ((redis_pid = fork()) == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);	/* Redis logs there */
-		execlp("redis-server", "redis-server", "--port", port, "--bind",
-		    "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", "--loglevel", "warning", (char *)NULL);
-		fprintf(stderr, "test_burst: cannot run redis-server "
-		    "(install it: scripts/deps.sh test)\n");
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && redis_pid > 0; i++) {
-		int st;
-		if (waitpid(redis_pid, &st, WNOHANG) == redis_pid) {
-			redis_pid = -1;
-			break;
-		}
-		if (redis_cmd("PING") == 0)
-			return 0;
-		usleep(20000);
-	}
-	return -1;
-}
-
+/* Redis gone: an error, then a reconnect once it is back. */
 static void
-redis_stop(void)
+test_redis_gone(const struct burst_params *p)
 {
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
+	struct burst_stats st;
+	char err[256];
+	struct burst_store *bs = burst_redis_new(redis.url, err, sizeof err);
+	struct burst_store *later;
+
+	CHECK(bs != NULL, "redis: a store");
+	if (bs == NULL)
+		return;
+	CHECK_INT(rec(bs, p, "gone", T0, "192.0.2.1", "", NULL, 0, &st), 0,
+	    "redis up: record");
+	redis_scratch_stop(&redis);
+	CHECK_INT(rec(bs, p, "gone", T0 + 1, "192.0.2.1", "", NULL, 0, &st),
+	    -1, "redis gone: record fails");
+	later = burst_redis_new(redis.url, err, sizeof err);
+	CHECK(later != NULL, "redis gone: a store all the same (connects "
+	    "later)");
+	if (later != NULL)
+		CHECK_INT(rec(later, p, "later", T0, "192.0.2.1", "", NULL, 0,
+		    &st), -1, "redis gone: its first record fails");
+	if (redis_scratch_start(&redis, "test_burst", 0) == 0) {
+		CHECK_INT(rec(bs, p, "gone", T0 + 2, "192.0.2.1", "", NULL, 0,
+		    &st), 0, "redis back: the next call reconnects");
+		CHECK_INT(st.msgs_hour, 1, "redis back: an empty Redis");
+		if (later != NULL)
+			CHECK_INT(rec(later, p, "later", T0, "192.0.2.1", "",
+			    NULL, 0, &st), 0, "redis back: the late store "
+			    "connects");
+	} else {
+		CHECK(0, "redis-server did not start again");
 	}
-	redis_pid = -1;
+	burst_store_free(bs);
+	burst_store_free(later);
+}
+
+/* burst_redis_with: a borrowed db, still usable after the store. */
+static void
+test_redis_with(const struct burst_params *p)
+{
+	char err[256];
+	struct redisdb *db = redisdb_new(redis.url, err, sizeof err);
+
+	CHECK_INT(redis_scratch_cmd(&redis, "FLUSHDB"), 0, "FLUSHDB");
+	CHECK(db != NULL, "redisdb_new: %s", db ? "" : err);
+	if (db == NULL)
+		return;
+	test_store(burst_redis_with(db), p, "redis shared");
+	CHECK_INT(redisdb_ping(db, err, sizeof err), 0,
+	    "the borrowed db outlives its store");
+	redisdb_free(db);
 }
 
 static void
 test_redis(const struct burst_params *p)
 {
 	char err[256];
-	struct burst_store *bs;
 
 	CHECK(burst_redis_new("redis://", err, sizeof err) == NULL &&
 	    strstr(err, "bad Redis URL") != NULL, "redis: a bad URL");
-	if (redis_start() < 0) {
+	if (redis_scratch_start(&redis, "test_burst", 0) < 0) {
 		CHECK(0, "redis-server did not start (scripts/deps.sh test)");
-		redis_stop();
+		redis_scratch_stop(&redis);
 		return;
 	}
-	bs = burst_redis_new(redis_url, err, sizeof err);
-	test_store(bs, p, "redis");
-	bs = burst_redis_new(redis_url, err, sizeof err);
-	redis_stop();
-	if (bs != NULL) {	/* Redis gone: an error, then a reconnect */
-		struct burst_stats st;
-		CHECK_INT(rec(bs, p, "gone", T0, "192.0.2.1", "", NULL, 0, &st),
-		    -1, "redis gone: record fails");
-		burst_store_free(bs);
-	}
-	bs = burst_redis_new(redis_url, err, sizeof err);
-	CHECK(bs != NULL, "redis gone: a store all the same (connects later)");
-	if (bs != NULL) {
-		struct burst_stats st;
-		CHECK_INT(rec(bs, p, "later", T0, "192.0.2.1", "", NULL, 0,
-		    &st), -1, "redis gone: its first record fails");
-		burst_store_free(bs);
-	}
+	test_store(burst_redis_new(redis.url, err, sizeof err), p, "redis");
+	test_redis_with(p);
+	test_redis_gone(p);
+	redis_scratch_stop(&redis);
 }
 
 int

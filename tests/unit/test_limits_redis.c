@@ -6,118 +6,27 @@
 #include "engine/limits.h"
 
 #include "../../tests/unit/harness.h"
+#include "../../tests/unit/redis_scratch.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define T0	((int64_t)1700006400)	/* a UTC midnight: 1d, 1h, 1m aligned */
 
-static int redis_port;
-static pid_t redis_pid = -1;
-static char redis_url[64];
-
-/* ---- the server ---- */
-
-/* A port free on 127.0.0.1 now (the kernel picks it). */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* Run one command on a fresh connection; 0 when Redis answered without
- * an error. */
-static int
-redis_cmd(const char *cmd)
-{
-	struct timeval tv = { 0, 200000 };
-	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-	redisReply *rep = NULL;
-	int ok;
-
-	if (c != NULL && c->err == 0)
-		rep = redisCommand(c, cmd);
-	ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
-	freeReplyObject(rep);
-	if (c != NULL)
-		redisFree(c);
-	return ok ? 0 : -1;
-}
-
-/* Start redis-server and wait (up to 5 s) until it answers PING. */
-static int
-redis_start(void)
-{
-	char port[16];
-
-	redis_port = free_port();
-	snprintf(port, sizeof(port), "%d", redis_port);
-	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d", redis_port);
-	if ((redis_pid = fork()) == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);	/* Redis logs there */
-		execlp("redis-server", "redis-server", "--port", port, "--bind",
-		    "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", "--loglevel", "warning", (char *)NULL);
-		fprintf(stderr, "test_limits_redis: cannot run redis-server "
-		    "(install it: scripts/deps.sh test)\n");
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && redis_pid > 0; i++) {
-		int st;
-		if (waitpid(redis_pid, &st, WNOHANG) == redis_pid) {
-			redis_pid = -1;
-			break;
-		}
-		if (redis_cmd("PING") == 0)
-			return 0;
-		usleep(20000);
-	}
-	return -1;
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	redis_pid = -1;
-}
+static struct redis_scratch redis = { .pid = -1 };
 
 /* A command's integer (or string) answer as a number; -99 on failure. */
 static long long
 redis_num(const char *cmd)
 {
-	struct timeval tv = { 0, 200000 };
-	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
-	redisReply *rep = NULL;
+	redisReply *rep = redis_scratch_reply(&redis, cmd);
 	long long v = -99;
 
-	if (c != NULL && c->err == 0)
-		rep = redisCommand(c, cmd);
 	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
 		v = rep->integer;
 	else if (rep != NULL && (rep->type == REDIS_REPLY_STRING ||
@@ -125,8 +34,6 @@ redis_num(const char *cmd)
 		v = strcmp(rep->str, "hash") == 0 ? 1 : strcmp(rep->str,
 		    "listpack") == 0 ? 2 : strtoll(rep->str, NULL, 10);
 	freeReplyObject(rep);
-	if (c != NULL)
-		redisFree(c);
 	return v;
 }
 
@@ -134,7 +41,7 @@ static struct counter_backend *
 backend(void)
 {
 	char err[256];
-	struct counter_backend *b = counters_redis_new(redis_url, err,
+	struct counter_backend *b = counters_redis_new(redis.url, err,
 	    sizeof(err));
 
 	if (b == NULL)
@@ -369,7 +276,7 @@ test_noscript(struct counter_backend *b)
 	struct limits_spec s = spec_of("messages=3/1m");
 
 	CHECK_INT(send_n(b, "id:flush", &s, T0, 1), 1, "before the flush");
-	CHECK_INT(redis_cmd("SCRIPT FLUSH"), 0, "SCRIPT FLUSH");
+	CHECK_INT(redis_scratch_cmd(&redis, "SCRIPT FLUSH"), 0, "SCRIPT FLUSH");
 	CHECK_INT(send_n(b, "id:flush", &s, T0, 5), 2, "EVAL after NOSCRIPT");
 }
 
@@ -381,11 +288,11 @@ test_redis_gone(struct counter_backend *b)
 	char err[256];
 
 	CHECK_INT(send_n(b, "id:gone", &s, T0, 1), 1, "up: allowed");
-	redis_stop();
+	redis_scratch_stop(&redis);
 	for (int i = 0; i < 3; i++)
 		CHECK_INT(limits_check_and_count(b, "id:gone", &s, T0, 1, 1,
 		    NULL, 0, &v), LIMITS_EBACKEND, "down: an error, try %d", i);
-	CHECK(counters_redis_new(redis_url, err, sizeof(err)) == NULL &&
+	CHECK(counters_redis_new(redis.url, err, sizeof(err)) == NULL &&
 	    err[0] != '\0', "new against a dead server fails: %s", err);
 }
 
@@ -396,14 +303,14 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);	/* a write to a killed Redis */
 	test_url();
-	if (redis_start() < 0) {
+	if (redis_scratch_start(&redis, "test_limits_redis", 0) < 0) {
 		fprintf(stderr, "test_limits_redis: redis-server did not start "
 		    "(is it installed? make check runs scripts/deps.sh test)\n");
-		redis_stop();
+		redis_scratch_stop(&redis);
 		return 1;
 	}
 	if ((b = backend()) == NULL) {
-		redis_stop();
+		redis_scratch_stop(&redis);
 		return 1;
 	}
 	test_exact_and_windows(b);
@@ -416,6 +323,6 @@ main(void)
 	test_noscript(b);
 	test_redis_gone(b);
 	counter_backend_free(b);
-	redis_stop();
+	redis_scratch_stop(&redis);
 	return harness_end("limits_redis");
 }

@@ -9,75 +9,27 @@
 #include "engine/susp_redis.h"
 
 #include "../../tests/unit/harness.h"
+#include "../../tests/unit/redis_scratch.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t redis_pid = -1;
-static char redis_url[64];
+static struct redis_scratch redis = { .pid = -1 };
 
-/* ---- the server (as test_limits_redis.c) ---- */
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
+/* The server, and db on its database 3. */
 static int
 redis_start(struct redisdb **db)
 {
-	char port[16], err[256];
-	int p = free_port();
+	char err[256];
 
-	snprintf(port, sizeof(port), "%d", p);
-	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d/3", p);
-	if ((redis_pid = fork()) == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);
-		execlp("redis-server", "redis-server", "--port", port, "--bind",
-		    "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	if ((*db = redisdb_new(redis_url, err, sizeof err)) == NULL)
+	if (redis_scratch_start(&redis, "test_state_redis", 3) < 0)
 		return -1;
-	for (int i = 0; i < 250; i++) {
-		if (redisdb_ping(*db, err, sizeof err) == 0)
-			return 0;
-		usleep(20000);
-	}
-	fprintf(stderr, "test_state_redis: %s\n", err);
-	return -1;
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-	}
-	redis_pid = -1;
+	if ((*db = redisdb_new(redis.url, err, sizeof err)) == NULL)
+		fprintf(stderr, "test_state_redis: %s\n", err);
+	return *db != NULL ? 0 : -1;
 }
 
 /* ---- suspensions ---- */
@@ -292,7 +244,7 @@ test_gone(struct redisdb *db, struct lockout_redis *lr)
 	int64_t a, b;
 	char err[256];
 
-	redis_stop();
+	redis_scratch_stop(&redis);
 	CHECK_INT(susp_redis_get(db, "alice", &got, err, sizeof err), -1,
 	    "down: suspension lookup fails");
 	CHECK_INT(lockout_redis_fail(lr, "192.0.2.7", "x", &ev, err,
@@ -312,10 +264,10 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (redis_start(&db) < 0 ||
-	    (db2 = redisdb_new(redis_url, err, sizeof err)) == NULL) {
+	    (db2 = redisdb_new(redis.url, err, sizeof err)) == NULL) {
 		fprintf(stderr, "test_state_redis: redis-server did not start "
 		    "(make check runs scripts/deps.sh test)\n");
-		redis_stop();
+		redis_scratch_stop(&redis);
 		return 1;
 	}
 	lr = lockout_redis_new(db, &lp);
@@ -330,6 +282,6 @@ main(void)
 	lockout_redis_free(lr2);
 	redisdb_free(db);
 	redisdb_free(db2);
-	redis_stop();
+	redis_scratch_stop(&redis);
 	return harness_end("state_redis");
 }
