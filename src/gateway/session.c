@@ -84,6 +84,7 @@ session_free(struct session *s)
 	server_leave((struct sockaddr *)&s->sa);
 	buf_done(&s->msg);
 	free(s->rcpts);
+	free(s->snd);
 	free(s);
 }
 

@@ -144,8 +144,15 @@ auth_ok(struct session *s, struct auth_job *j)
 		    "failed: this credential may not be used from your network");
 		return;
 	}
+	free(s->snd);
+	if ((s->snd = malloc(sizeof *s->snd)) == NULL) {
+		s->state = S_CMD;
+		smtpd_client_error(s, 454, "4.7.0", "Error: temporary "
+		    "authentication failure");
+		return;
+	}
+	*s->snd = j->snd;	/* sender enforcement */
 	snprintf(s->auth_user, sizeof s->auth_user, "%s", j->name);
-	s->snd = j->snd;	/* sender enforcement */
 	smtpd_lockout_ok(s);
 	auth_log(s, j->name, "ok", 235);
 	s->state = S_CMD;

@@ -320,10 +320,10 @@ data_from_owned(struct session *s)
 	char bad[SENDER_ADDR_MAX], why[SMTP_REPLYLINE_MAX];
 	enum sender_from r;
 
-	if (!s->auth_user[0] || !s->snd.restricted)
+	if (!s->auth_user[0] || s->snd == NULL || !s->snd->restricted)
 		return 1;
 	r = sender_from_check(s->msg.data ? s->msg.data : "", s->msg.len,
-	    s->snd.from_addrs, bad, sizeof bad);
+	    s->snd->from_addrs, bad, sizeof bad);
 	if (r == SENDER_FROM_OK)
 		return 1;
 	for (char *p = bad; *p; p++)	/* the reply text is ASCII */

@@ -288,10 +288,11 @@ mail_sender_owned(struct session *s, const struct addr *a)
 {
 	char addr[SMTP_PATH_MAX + 1], why[SMTP_REPLYLINE_MAX];
 
-	if (!s->auth_user[0] || !s->snd.restricted || (a->flags & ADDR_F_NULL))
+	if (!s->auth_user[0] || s->snd == NULL || !s->snd->restricted ||
+	    (a->flags & ADDR_F_NULL))
 		return 1;
 	snprintf(addr, sizeof addr, "%s@%s", a->local_decoded, a->domain);
-	if (sender_allowed(s->snd.senders, addr))
+	if (sender_allowed(s->snd->senders, addr))
 		return 1;
 	snprintf(why, sizeof why, "Sender address rejected: not owned by "
 	    "user %s", s->auth_user);

@@ -97,3 +97,25 @@ def test_spraying_locks_the_ip(jaga_factory, user_table):
         r" smtp lockout kind=ip ip=127\.0\.1\.30 reason=spraying "))
     with submission(jaga, "127.0.1.30") as c:
         assert c.cmd(plain(USER, PASSWORD)).code == 454
+
+
+def test_distributed_guessing_from_50_ips(jaga_factory, user_table):
+    """50 client IPs, one guess each, against one account (the case
+    fail2ban cannot see: no IP ever fails twice).  With auth_account_ips
+    = 40 the 40th guess locks the account; the other ten are refused as
+    locked, and so is the right password afterwards; no IP is locked."""
+    jaga = start(jaga_factory, user_table, auth_account_ips="40")
+    for i in range(50):
+        with submission(jaga, "127.0.4.%d" % (10 + i)) as c:
+            r = c.cmd(plain(USER, BAD))
+            assert r.code == 535 and r.enh == "5.7.8", r
+    with submission(jaga, "127.0.4.200") as c:
+        r = c.cmd(plain(USER, PASSWORD))
+        assert r.code == 535 and r.enh == "5.7.8", r
+    log = jaga.log_text()
+    locked = [l for l in log.splitlines() if 'reason="account locked"' in l]
+    assert len(locked) == 11, len(locked)       # guesses 41..50 and the right password
+    assert [l for l in log.splitlines() if " smtp lockout kind=account" in l and
+            "ips=40 " in l], log[-2000:]
+    assert " smtp lockout kind=ip" not in log
+    assert PASSWORD not in log
