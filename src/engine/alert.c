@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,7 +380,14 @@ static void *
 alert_main(void *arg)
 {
 	struct alerter *a = arg;
+	sigset_t pipe;
 
+	/* A command that exits without reading its stdin (or a webhook peer
+	 * that closes) must cost an EPIPE, never the process: SIGPIPE stays
+	 * blocked, and pending, in this thread only. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	for (;;) {
 		alert_store(a);
 		if (atomic_load(&a->stop))
