@@ -15,6 +15,7 @@ fakes 127.0.0.4, test clients 127.0.0.1 or 127.0.0.5..8, trusted 127.0.0.9.
 """
 
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -137,3 +138,11 @@ def dump_logs_on_failure(request, jagas):
         for j in jagas:
             print("---- jaga log (%s) ----" % " ".join(j.args[1:]))
             print("\n".join(j.lines[-80:]))
+
+
+@pytest.fixture
+def state_dir():
+    """A fresh state_dir for `jaga serve` and the `jaga` subcommands."""
+    d = make_tempdir("jaga-state-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

@@ -6,7 +6,6 @@ outbox survives a restart.  The burst test: a credential sends 500
 messages in about 10 s over several connections and is suspended at
 exactly its limit."""
 
-import base64
 import http.server
 import json
 import os
@@ -20,8 +19,8 @@ import time
 import pytest
 
 from conftest import PASSWORD, USER
-from test_auth_lockout import plain, submission
-from test_commands import open_submission
+import idents
+from idents import add_identity, jaga_cli, plain, submission
 from wirelib import ConnectionClosed, free_port, make_tempdir, parse_log_line
 
 NAME = "burst@local.test"
@@ -101,47 +100,20 @@ def receiver():
         r.close()
 
 
-@pytest.fixture
-def state_dir():
-    d = make_tempdir("jaga-alerts-state-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
 def run(jaga_bin, state_dir, *args, stdin=b""):
-    r = subprocess.run([jaga_bin, *args, "-o", "state_dir=" + state_dir],
-                       input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    return jaga_cli(jaga_bin, state_dir, *args, stdin=stdin)
 
 
 def add_user(jaga_bin, state_dir, name, limit):
-    rc, _, err = run(jaga_bin, state_dir, "user", "add", name, "--limit", limit,
-                     "--password-stdin", stdin=(PW + "\n").encode())
-    assert rc == 0, err
+    add_identity(jaga_bin, state_dir, name, PW, "--limit", limit)
 
 
 def login(gateway, name=NAME):
-    c = open_submission(gateway)
-    r = c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (name, PW)))
-    assert r.code == 235, r
-    return c
+    return idents.login(gateway, name, PW)
 
 
 def send_one(c, i, name=NAME):
-    """One message; returns the reply that ended it (MAIL's or DATA's)."""
-    r = c.cmd("MAIL FROM:<%s>" % name)
-    if r.code != 250:
-        return r
-    assert c.cmd("RCPT TO:<rcpt%d@remote.test>" % i).code == 250
-    msg = ("From: %s\r\nTo: rcpt%d@remote.test\r\nSubject: burst %d\r\n\r\nhi\r\n"
-           % (name, i, i)).encode()
-    r, end = c.data(msg)
-    assert r.code == 354, r
-    return end
+    return idents.send_one(c, i, name, "burst")
 
 
 def secret_conf(d, url):

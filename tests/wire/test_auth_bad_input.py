@@ -3,17 +3,11 @@ and passwords, unknown users, unknown mechanisms.  Each gets a clear reply
 with an enhanced status code, the session goes on, and nothing secret is
 logged."""
 
-import base64
 import re
 
 from conftest import PASSWORD, USER
+from idents import b64
 from test_commands import open_submission
-
-
-def b64(b):
-    if isinstance(b, str):
-        b = b.encode()
-    return base64.b64encode(b).decode()
 
 
 def check_alive(c):

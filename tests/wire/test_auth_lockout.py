@@ -3,30 +3,12 @@ force from one IP, distributed guessing from many IPs against one account,
 and spraying many names from one IP.  Client IPs are distinct loopback
 addresses (127.0.1.x); the parameters are small so the test takes seconds."""
 
-import base64
 import re
 
 from conftest import PASSWORD, USER
-from wirelib import SmtpClient
+from idents import plain, submission
 
 BAD = "not-the-password"
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-def plain(user, password):
-    return "AUTH PLAIN " + b64("\0%s\0%s" % (user, password))
-
-
-def submission(jaga, src):
-    c = SmtpClient(*jaga.addr("submission"), src=src)
-    assert c.greeting().code == 220
-    assert c.ehlo().code == 250
-    assert c.starttls().code == 220
-    assert c.ehlo().code == 250
-    return c
 
 
 def start(jaga_factory, user_table, **kw):

@@ -7,65 +7,33 @@ code, on unauthenticated inbound mail too; suspend on such a key is refused
 by `jaga config check`.  Client IPs are distinct loopback addresses
 (127.0.2.x)."""
 
-import base64
 import json
 import re
-import shutil
 import subprocess
 
-import pytest
-
-from wirelib import SmtpClient, make_tempdir, send_mail, make_message
+import idents
+from idents import add_identity, jaga_cli, login
+from wirelib import send_mail, make_message
 
 NAME = "roamer@local.test"
 SECRET = "Roam-Pass-1"
 
 
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-@pytest.fixture
-def state_dir():
-    d = make_tempdir("jaga-burst-state-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def run(jaga_bin, state_dir, *args, stdin=b""):
-    r = subprocess.run([jaga_bin, *args, "-o", "state_dir=" + state_dir],
-                       input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    return jaga_cli(jaga_bin, state_dir, *args, stdin=stdin)
 
 
 def add_roamer(jaga_bin, state_dir):
-    rc, _, err = run(jaga_bin, state_dir, "user", "add", NAME, "--password-stdin",
-                     stdin=(SECRET + "\n").encode())
-    assert rc == 0, err
+    add_identity(jaga_bin, state_dir, NAME, SECRET)
 
 
 def login_from(gateway, src):
-    c = SmtpClient(*gateway.addr("submission"), src=src)
-    assert c.greeting().code == 220
-    assert c.ehlo().code == 250
-    assert c.starttls().code == 220
-    assert c.ehlo().code == 250
-    r = c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (NAME, SECRET)))
-    assert r.code == 235, r
-    return c
+    return login(gateway, NAME, SECRET, src)
 
 
 def send_one(c, i, frm=NAME):
-    """One message; returns the reply that ended it (MAIL's or DATA's)."""
-    r = c.cmd("MAIL FROM:<%s>" % frm)
-    if r.code != 250:
-        return r
-    assert c.cmd("RCPT TO:<rcpt%d@remote%d.test>" % (i, i)).code == 250
-    msg = ("From: %s\r\nTo: rcpt%d@remote%d.test\r\nSubject: roaming %d\r\n\r\nhi\r\n"
-           % (frm, i, i, i)).encode()
-    r, end = c.data(msg)
-    assert r.code == 354, r
-    return end
+    """One message to a domain of its own (remote<i>.test)."""
+    return idents.send_one(c, i, frm, "roaming", "rcpt%d@remote%d.test" % (i, i))
 
 
 def test_six_ips_suspend_with_evidence(jaga_bin, jaga_factory, fake_hop, state_dir):

@@ -10,13 +10,10 @@ import ssl
 import pytest
 
 from conftest import PASSWORD, USER
+from idents import b64
 from wirelib import ConnectionClosed, SmtpClient, dot_stuff, make_message, message_id
 
 BAD_PASSWORD = "Not-The-Pw-7731q"
-
-
-def b64(s):
-    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
 
 
 def tls_ctx():

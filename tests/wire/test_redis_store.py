@@ -6,7 +6,6 @@ exact across the worker threads of one gateway, guessing split across two
 gateways locks the account (and the IP) on both, and with Redis down mail is
 refused with 451 4.3.0 and AUTH with 454 4.7.0 until it is back."""
 
-import base64
 import json
 import os
 import re
@@ -18,19 +17,13 @@ import time
 
 import pytest
 
-from wirelib import SmtpClient, free_port, make_tempdir, wait_until
+import idents
+from idents import plain, submission
+from wirelib import free_port, make_tempdir, wait_until
 
 NAME = "fleet@local.test"
 PASSWORD = "Fleet-Pass-7"
 BAD = "not-the-password"
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-def plain(user, password):
-    return "AUTH PLAIN " + b64("\0%s\0%s" % (user, password))
 
 
 class Redis:
@@ -114,28 +107,12 @@ def gateway(jaga_bin, jaga_factory, hop, redis, dirs, limit=None, **opts):
 
 
 def login(g, src=None, password=PASSWORD, user=NAME):
-    c = SmtpClient(*g.addr("submission"), src=src)
-    assert c.greeting().code == 220
-    assert c.ehlo().code == 250
-    assert c.starttls().code == 220
-    assert c.ehlo().code == 250
-    r = c.cmd(plain(user, password))
-    return c, r
+    c = submission(g, src)
+    return c, c.cmd(plain(user, password))
 
 
 def send_one(c, i):
-    """One message; the reply that ended it (MAIL's or DATA's)."""
-    r = c.cmd("MAIL FROM:<%s>" % NAME)
-    if r.code != 250:
-        return r
-    r = c.cmd("RCPT TO:<rcpt%d@remote.test>" % i)
-    if r.code != 250:
-        return r
-    msg = ("From: %s\r\nTo: rcpt%d@remote.test\r\nSubject: fleet %d\r\n\r\nhi\r\n"
-           % (NAME, i, i)).encode()
-    r, end = c.data(msg)
-    assert r.code == 354, r
-    return end
+    return idents.send_one(c, i, NAME, "fleet")
 
 
 def away_from_minute_end():

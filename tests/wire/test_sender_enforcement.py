@@ -2,24 +2,14 @@
 use only its allowed MAIL FROM (553 5.7.1) and header From: (550 5.7.1 at
 the end of data, nothing reaches the next hop)."""
 
-import base64
 import re
-import shutil
 
 import pytest
 
-from test_commands import open_submission
+import idents
 from test_users import user
-from wirelib import make_tempdir
 
 PASSWORD = "Sender-Pass-42x"
-
-
-@pytest.fixture
-def state_dir():
-    d = make_tempdir("jaga-sender-state-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
@@ -34,10 +24,7 @@ def setup(jaga_bin, state_dir, jaga_factory, fake_hop):
 
 
 def login(j, name="shop", password=PASSWORD):
-    c = open_submission(j)
-    r = c.cmd("AUTH PLAIN " + base64.b64encode(("\0%s\0%s" % (name, password)).encode()).decode())
-    assert r.code == 235, r
-    return c
+    return idents.login(j, name, password)
 
 
 def send(c, frm_env, frm_hdr, subject):

@@ -3,61 +3,30 @@
 suspended, `jaga suspend list|show|lift`, and a suspension that survives a
 restart."""
 
-import base64
 import json
 import re
-import shutil
-import subprocess
 
-import pytest
-
-from test_commands import open_submission
-from wirelib import make_tempdir
+import idents
+from idents import add_identity, jaga_cli
 
 NAME = "burst@local.test"
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-@pytest.fixture
-def state_dir():
-    d = make_tempdir("jaga-suspend-state-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+PW = "Burst-Pass-1"
 
 
 def run(jaga_bin, state_dir, *args, stdin=b""):
-    r = subprocess.run([jaga_bin, *args, "-o", "state_dir=" + state_dir],
-                       input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    return jaga_cli(jaga_bin, state_dir, *args, stdin=stdin)
 
 
 def add_user(jaga_bin, state_dir, limit):
-    rc, _, err = run(jaga_bin, state_dir, "user", "add", NAME, "--limit", limit,
-                     "--password-stdin", stdin=b"Burst-Pass-1\n")
-    assert rc == 0, err
+    add_identity(jaga_bin, state_dir, NAME, PW, "--limit", limit)
 
 
 def login(gateway):
-    c = open_submission(gateway)
-    r = c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (NAME, "Burst-Pass-1")))
-    assert r.code == 235, r
-    return c
+    return idents.login(gateway, NAME, PW)
 
 
 def send_one(c, i):
-    """One message; returns the reply that ended it (MAIL's or DATA's)."""
-    r = c.cmd("MAIL FROM:<%s>" % NAME)
-    if r.code != 250:
-        return r
-    assert c.cmd("RCPT TO:<rcpt%d@remote.test>" % i).code == 250
-    msg = ("From: %s\r\nTo: rcpt%d@remote.test\r\nSubject: burst %d\r\n\r\nhi\r\n"
-           % (NAME, i, i)).encode()
-    r, end = c.data(msg)
-    assert r.code == 354, r
-    return end
+    return idents.send_one(c, i, NAME, "burst")
 
 
 def gateway_on(jaga_factory, hop, state_dir):

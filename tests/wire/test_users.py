@@ -1,40 +1,28 @@
 """Identities in the state store (issue 3 part 1): `jaga user` and AUTH
 through the real daemon against state_dir/jaga.db."""
 
-import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from test_commands import open_submission
-from wirelib import make_tempdir
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-@pytest.fixture
-def state_dir():
-    d = make_tempdir("jaga-users-state-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+from idents import jaga_cli, plain, submission
 
 
 def user(jaga_bin, state_dir, *args, stdin=b""):
-    r = subprocess.run([jaga_bin, "user", *args, "-o", "state_dir=" + state_dir],
-                       input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    return jaga_cli(jaga_bin, state_dir, "user", *args, stdin=stdin)
+
+
+def auth_from(jaga, src, name, password):
+    with submission(jaga, src) as c:
+        return c.cmd(plain(name, password))
 
 
 def auth(jaga, name, password):
-    with open_submission(jaga) as c:
-        return c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (name, password)))
+    return auth_from(jaga, None, name, password)
 
 
 @pytest.fixture
@@ -154,16 +142,6 @@ def test_too_new_schema_stops_the_daemon(jaga_bin, state_dir, jaga_factory):
     assert rc == 1 and "jaga.db has schema version 99; this jaga knows up to" in err
     with pytest.raises(RuntimeError, match="schema version 99"):
         jaga_factory(roles=("submission",), state_dir=state_dir)
-
-
-def auth_from(jaga, src, name, password):
-    from wirelib import SmtpClient
-    with SmtpClient(*jaga.addr("submission"), src=src) as c:
-        assert c.greeting().code == 220
-        c.ehlo()
-        assert c.starttls().code == 220
-        c.ehlo()
-        return c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (name, password)))
 
 
 def test_networks_set_unrevoke(jaga_bin, state_dir, gateway):
