@@ -1,6 +1,7 @@
 #!/bin/sh
 # run_all.sh - build and run every test of jaga (what "make check" does):
-#   1. checksrc (no unsafe string calls)
+#   1. checksrc (no unsafe string calls); pyflakes on the Python tests and
+#      benchmarks (unused imports and names, undefined names)
 #   2. the build with warnings as errors; unit tests and fuzz-corpus replay
 #   3. the same under AddressSanitizer and UndefinedBehaviorSanitizer
 #   4. the wire-level suite (pytest, real Postfix peers) in a network
@@ -36,6 +37,7 @@ setup() {	# setup BUILDDIR [meson options]
 
 echo "== checksrc"
 scripts/checksrc.sh; count checksrc $?
+/usr/bin/python3 -m pyflakes tests/wire bench/*.py; count pyflakes $?
 
 echo "== build (warnings are errors)"
 if setup build --buildtype=debugoptimized && ninja -C build >/dev/null; then

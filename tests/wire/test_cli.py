@@ -1,12 +1,11 @@
 """The command line around `jaga serve`: --version, --help, config check,
 and serve -c FILE."""
 
-import os
 import re
 import shutil
 import subprocess
 
-from wirelib import Jaga, SmtpClient, free_port, make_tempdir
+from wirelib import SmtpClient, free_port, make_tempdir
 
 
 def run(args, **kw):

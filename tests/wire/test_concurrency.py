@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 
-from wirelib import ConnectionClosed, SmtpClient, dot_stuff, make_message, wait_until
+from wirelib import ConnectionClosed, SmtpClient, make_message, wait_until
 
 CLIENTS = 50
 PER_CLIENT = 5
@@ -44,7 +44,7 @@ def test_fifty_clients_five_messages_each(jaga_factory, sink):
     run = uuid.uuid4().hex[:10]
     results = {}
     threads = [threading.Thread(target=client, args=(j, i, run, results)) for i in range(CLIENTS)]
-    t0 = time.monotonic()
+
     # start them together so the sessions really overlap
     for t in threads:
         t.start()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from wirelib import (ConnectionClosed, SmtpClient, check_serves, dot_stuff, make_message, message_id,
-                     try_transaction, wait_until)
+                     wait_until)
 
 
 def open_session(j, src=None, ehlo=True):

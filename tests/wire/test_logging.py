@@ -9,7 +9,7 @@ durations and Postfix's queue id.
 import os
 import re
 
-from wirelib import LOG_RE, SmtpClient, make_message, parse_log_line
+from wirelib import SmtpClient, make_message, parse_log_line
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "session.log")
 

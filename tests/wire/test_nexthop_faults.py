@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from wirelib import (FakeNextHop, free_port, make_message, make_tempdir, message_id,
-                     send_mail, split_first_header, try_transaction, crlf_to_lf, wait_until)
+                     split_first_header, try_transaction, crlf_to_lf, wait_until)
 
 # Short next-hop timeouts (RFC 5321 §4.5.3.2 phases) so hangs end quickly.
 SHORT_TIMEOUTS = {
@@ -128,7 +128,7 @@ def test_next_hop_5xx_at_end_of_data(faulty):
 def test_next_hop_4xx_at_end_of_data(faulty):
     j, f = faulty(end_reply="452 4.3.1 insufficient system storage")
     t = try_transaction(*j.addr(), "alice@sender.test", ["bob@local.test"], make_message("4xx end"))
-    fours = tempfailed(t)
+    tempfailed(t)
     assert t.reply("end").code in (421, 451, 452), t
 
 
