@@ -312,3 +312,18 @@ def test_age_warning(cli):
     assert "2 entries past vault_max_age" in err
     rc, out, err = cli.run("list", "-o", "vault_max_age=0")
     assert rc == 0 and "past vault_max_age" not in err
+
+
+def test_root_hands_the_vault_to_the_state_dir_owner(cli):
+    # run as root in a state_dir of the daemon's user: the vault is that
+    # user's afterwards (the daemon reads it) and root can still use it
+    os.chown(cli.state, 4321, 4321)
+    _with_ses(cli)
+    st = os.stat(cli.vault)
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (4321, 0o600)
+    assert os.stat(cli.vault + ".gen").st_uid == 4321
+    rc, out, err = cli.run("list")
+    assert rc == 0 and "ses" in out, err
+    os.chown(cli.vault, 4322, 4322)      # anyone else: refused
+    rc, out, err = cli.run("list")
+    assert rc == 1 and "owned by uid 4322" in err
