@@ -105,7 +105,8 @@ rotwatch_one(const struct rotwatch_walk *w, const struct rotation_policy *p,
 	}
 	if (f & (ROTATION_EXPIRING | ROTATION_EXPIRED)) {
 		c.kind = ALERT_CREDENTIAL_EXPIRY;
-		c.days_left = rotation_days(w->now, expires);
+		/* rounded up: "expires within days_left days" */
+		c.days_left = -rotation_days(expires, w->now);
 		rotwatch_report(rw, &c);
 	}
 	return f != 0;
