@@ -264,6 +264,9 @@ const struct param_def jaga_params[] = {
 	  "An application credential (jaga user add --app) whose password is "
 	  "this old is flagged: a warning at start and once a day, an alert, "
 	  "jaga user list; 0 = no age warning", NULL },
+	{ "vault_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
+	  "A vault entry not rotated for this long is flagged (as "
+	  "credential_max_age); 0 = no age warning", NULL },
 	{ "credential_expiry_warning", P_TIME, "14d", 0, 365 * 24 * HOUR, NULL,
 	  "An identity or vault entry that expires within this time is "
 	  "flagged the same way (expired ones too)", NULL },

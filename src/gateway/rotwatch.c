@@ -1,24 +1,30 @@
 /* rotwatch.c - the daemon's credential check (see rotwatch.h). */
 #include "gateway/rotwatch.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "engine/store.h"
+#include "engine/vault.h"
 #include "gateway/alerting.h"
 #include "gateway/params.h"
 #include "util/jobq.h"
 #include "util/log.h"
 
 #define ROTWATCH_PATH_MAX 4096
+#define ROTWATCH_VAULT	"vault"		/* under state_dir (vault.h) */
 
 struct rotwatch {
 	char db[ROTWATCH_PATH_MAX];	/* state_dir/jaga.db */
+	char vault[ROTWATCH_PATH_MAX];	/* state_dir/vault */
 	struct rotation_policy app;	/* credential_max_age */
 	struct rotation_policy account;	/* expiry only */
+	struct rotation_policy entry;	/* vault_max_age */
 	struct alerter *alerts;
 	struct event *tick;
 	int64_t last_day;		/* UTC day of the last check; -1 */
@@ -38,7 +44,9 @@ rotwatch_new(const struct settings *st, struct alerter *a, char *err,
 		return NULL;
 	}
 	if ((size_t)snprintf(rw->db, sizeof rw->db, "%s/%s", st->state_dir,
-	    STORE_FILE) >= sizeof rw->db) {
+	    STORE_FILE) >= sizeof rw->db || (size_t)snprintf(rw->vault,
+	    sizeof rw->vault, "%s/%s", st->state_dir, ROTWATCH_VAULT) >=
+	    sizeof rw->vault) {
 		snprintf(err, errlen, "state_dir: path too long");
 		free(rw);
 		return NULL;
@@ -48,6 +56,8 @@ rotwatch_new(const struct settings *st, struct alerter *a, char *err,
 	rw->app.warn_before = config_int(c, "credential_expiry_warning") /
 	    1000;
 	rw->account.warn_before = rw->app.warn_before;
+	rw->entry.max_age = config_int(c, "vault_max_age") / 1000;
+	rw->entry.warn_before = rw->app.warn_before;
 	rw->alerts = a;
 	rw->last_day = -1;
 	return rw;
@@ -125,6 +135,33 @@ rotwatch_identity(const struct identity *id, void *arg)
 	return 0;
 }
 
+static int
+rotwatch_entry(const struct vault_meta *m, void *arg)
+{
+	struct rotwatch_walk *w = arg;
+
+	w->flagged += rotwatch_one(w, &w->rw->entry, m->name, "vault",
+	    m->rotated ? m->rotated : m->created, m->expires);
+	return 0;
+}
+
+/* The vault's entries (metadata only: no key is needed, none is read).
+ * No vault file is no vault; any other problem is logged. */
+static void
+rotwatch_vault(struct rotwatch_walk *w)
+{
+	struct stat sb;
+	struct vault *v;
+	char err[512];
+
+	if (stat(w->rw->vault, &sb) < 0 && errno == ENOENT)
+		return;
+	if ((v = vault_open(w->rw->vault, err, sizeof err)) == NULL ||
+	    vault_list(v, rotwatch_entry, w, err, sizeof err) < 0)
+		log_msg(LOG_LVL_ERR, "store", "credential check: %s", err);
+	vault_close(v);
+}
+
 int
 rotwatch_check(const struct rotwatch *rw, int64_t now)
 {
@@ -139,11 +176,10 @@ rotwatch_check(const struct rotwatch *rw, int64_t now)
 	}
 	r = store_identity_list(st, rotwatch_identity, &w, err, sizeof err);
 	store_close(st);
-	if (r < 0) {
+	if (r < 0)
 		log_msg(LOG_LVL_ERR, "store", "credential check: %s", err);
-		return -1;
-	}
-	return w.flagged;
+	rotwatch_vault(&w);
+	return r < 0 ? -1 : w.flagged;
 }
 
 /* In a pool thread: the store is a file, never read on the loop. */
