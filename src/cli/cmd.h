@@ -7,5 +7,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_suspend(int argc, char **argv);
+int cmd_vault(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 #include "engine/burst.h"
 #include "engine/limits.h"
 #include "engine/redisdb.h"
+#include "engine/vault.h"
 #include "gateway/alerting.h"
 
 #include <arpa/inet.h>
@@ -264,12 +265,22 @@ const struct param_def jaga_params[] = {
 	  "An application credential (jaga user add --app) whose password is "
 	  "this old is flagged: a warning at start and once a day, an alert, "
 	  "jaga user list; 0 = no age warning", NULL },
-	{ "vault_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
-	  "A vault entry not rotated for this long is flagged (as "
-	  "credential_max_age); 0 = no age warning", NULL },
 	{ "credential_expiry_warning", P_TIME, "14d", 0, 365 * 24 * HOUR, NULL,
 	  "An identity or vault entry that expires within this time is "
 	  "flagged the same way (expired ones too)", NULL },
+	/* the vault of upstream credentials (issue 4 §1, engine/vault.h) */
+	{ "vault_file", P_STR, "", 0, 0, NULL,
+	  "The vault of upstream relay credentials (jaga vault); a relative "
+	  "path is under state_dir; empty = state_dir/vault", NULL },
+	{ "vault_key", P_STR, "file:/etc/jaga/vault.key", 0, 0, NULL,
+	  "The vault's master key: file:/PATH (32 bytes made by jaga vault "
+	  "init, mode 0400, kept apart from the vault), credential:NAME "
+	  "(systemd's $CREDENTIALS_DIRECTORY/NAME) or passphrase (Argon2id; "
+	  "jaga vault asks for it)", vault_keysrc_check_spec },
+	{ "vault_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
+	  "A vault entry not rotated for this long is flagged by jaga vault "
+	  "list and by jaga serve (a warning and an alert, as "
+	  "credential_max_age); 0 = no age warning", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

@@ -17,11 +17,10 @@
 #include "util/log.h"
 
 #define ROTWATCH_PATH_MAX 4096
-#define ROTWATCH_VAULT	"vault"		/* under state_dir (vault.h) */
 
 struct rotwatch {
 	char db[ROTWATCH_PATH_MAX];	/* state_dir/jaga.db */
-	char vault[ROTWATCH_PATH_MAX];	/* state_dir/vault */
+	char vault[ROTWATCH_PATH_MAX];	/* vault_file (vault_path) */
 	struct rotation_policy app;	/* credential_max_age */
 	struct rotation_policy account;	/* expiry only */
 	struct rotation_policy entry;	/* vault_max_age */
@@ -44,9 +43,8 @@ rotwatch_new(const struct settings *st, struct alerter *a, char *err,
 		return NULL;
 	}
 	if ((size_t)snprintf(rw->db, sizeof rw->db, "%s/%s", st->state_dir,
-	    STORE_FILE) >= sizeof rw->db || (size_t)snprintf(rw->vault,
-	    sizeof rw->vault, "%s/%s", st->state_dir, ROTWATCH_VAULT) >=
-	    sizeof rw->vault) {
+	    STORE_FILE) >= sizeof rw->db || vault_path(config_str(c,
+	    "vault_file"), st->state_dir, rw->vault, sizeof rw->vault) < 0) {
 		snprintf(err, errlen, "state_dir: path too long");
 		free(rw);
 		return NULL;
