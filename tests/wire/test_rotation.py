@@ -1,10 +1,11 @@
 """Rotation and expiry (issue 4 §3) through the real daemon, with a clock
-the test controls: libfaketime runs `jaga user add` N days in the past,
+the test controls: libfaketime runs `jaga user add` (`jaga vault set`) N
+days in the past,
 so the credentials are really N days old when the daemon (on the real
 clock, no test-only knob) checks them at start.  An application credential
 100 days old gets one warning line and one alert; identities expiring in
 10 days get the expiry warning; an expired one is refused at AUTH with a
-text saying so; `jaga user list` flags each.  The once-a-day schedule is
+text saying so; `jaga user list` flags each; vault entries the same.  The once-a-day schedule is
 unit-tested (tests/unit/test_rotation.c)."""
 
 import base64
@@ -40,6 +41,11 @@ def receiver():
 
 def user(jaga_bin, state_dir, *args, days=0, stdin=b"", opts=()):
     """`jaga user ...`, run `days` days in the future (negative: the past)."""
+    return cli(jaga_bin, state_dir, "user", *args, days=days, stdin=stdin, opts=opts)
+
+
+def cli(jaga_bin, state_dir, *args, days=0, stdin=b"", opts=()):
+    """`jaga ARGS`, run `days` days in the future (negative: the past)."""
     env = dict(os.environ)
     if days:
         assert os.path.exists(FAKETIME_LIB), "libfaketime missing: scripts/deps.sh test"
@@ -47,7 +53,7 @@ def user(jaga_bin, state_dir, *args, days=0, stdin=b"", opts=()):
         env["FAKETIME"] = "%+dd" % days
         # the sanitizer runtime is not first once libfaketime is preloaded
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
-    cmd = [jaga_bin, "user", *args, "-o", "state_dir=" + state_dir]
+    cmd = [jaga_bin, *args, "-o", "state_dir=" + state_dir]
     for o in opts:
         cmd += ["-o", o]
     r = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -175,3 +181,43 @@ def test_expiry_warning_and_expired_refused(jaga_bin, jaga_factory, state_dir, r
     rc, out, _ = user(jaga_bin, state_dir, "list", "--json", days=20)
     j = {i["name"]: i for i in json.loads(out)}
     assert j["later-app"]["rotation"] == "expiring" and j["soon-app"]["rotation"] == "expired", j
+
+
+VAULT_SECRET = "Upstream-S3cret-9"
+
+
+def test_old_vault_entry_warned_and_one_alert(jaga_bin, jaga_factory, state_dir, receiver):
+    keydir = make_tempdir("jaga-rotation-key-")
+    try:
+        spec = ("vault_key=file:%s/vault.key" % keydir,)
+        rc, _, err = cli(jaga_bin, state_dir, "vault", "init", opts=spec)
+        assert rc == 0, err
+        for name, args, days in (("ses-old", (), -100), ("ses-soon", ("--expires", "10"), 0),
+                                 ("ses-new", (), -30)):
+            rc, _, err = cli(jaga_bin, state_dir, "vault", "set", name, "--user", "AKIA" + name,
+                             *args, days=days, stdin=(VAULT_SECRET + "\n").encode(), opts=spec)
+            assert rc == 0, err
+        g = gateway(jaga_factory, state_dir, receiver.url, vault_key=spec[0].split("=", 1)[1])
+        assert g.wait_log(re.compile(r" - credential age name=ses-old kind=vault age_days=100 "
+                                     r"max_days=90$")), g.log_text()
+        assert g.wait_log(re.compile(r" - credential expiry name=ses-soon kind=vault "
+                                     r"expires=\S+Z days_left=10$"))
+        assert receiver.wait(2)
+        time.sleep(1.0)
+        alerts = sorted(receiver.alerts(), key=lambda a: a["name"])
+        assert [(a["kind"], a["name"], a["lift"]) for a in alerts] == [
+            ("credential_age", "ses-old", "jaga vault rotate ses-old"),
+            ("credential_expiry", "ses-soon", "jaga vault rotate ses-soon")], alerts
+        log = g.log_text()
+        assert "ses-new" not in log and VAULT_SECRET not in log, log
+        assert VAULT_SECRET not in json.dumps(alerts)
+        # rotated: the next start is quiet about it
+        rc, _, err = cli(jaga_bin, state_dir, "vault", "rotate", "ses-old",
+                         stdin=b"Upstream-S3cret-10\n", opts=spec)
+        assert rc == 0, err
+        g.stop()
+        g2 = gateway(jaga_factory, state_dir, vault_key=spec[0].split("=", 1)[1])
+        assert g2.wait_log(" - credential expiry name=ses-soon ")
+        assert "ses-old" not in g2.log_text(), g2.log_text()
+    finally:
+        shutil.rmtree(keydir, ignore_errors=True)
