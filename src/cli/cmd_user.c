@@ -20,6 +20,7 @@
 #include "cli/cmd.h"
 #include "engine/passwd.h"
 #include "engine/redisdb.h"
+#include "engine/rotation.h"
 #include "engine/store.h"
 #include "engine/susp_redis.h"
 #include "util/netaddr.h"
@@ -52,6 +53,7 @@ struct user_opts {
 	int any_network;	/* --network any: no network restriction */
 	int default_limit;	/* --limit default: limits_default applies */
 	struct identity *id;	/* lists and limits land here */
+	struct rotation_policy pol;	/* credential_max_age, ..._warning */
 };
 
 static struct user_opts uo;
@@ -309,6 +311,9 @@ user_db_path(char *path, size_t pathlen)
 	if (cfg == NULL)
 		return -1;
 	dir = config_str(cfg, "state_dir");
+	uo.pol.max_age = config_int(cfg, "credential_max_age") / 1000;
+	uo.pol.warn_before = config_int(cfg, "credential_expiry_warning") /
+	    1000;
 	if (dir[0] == '\0')
 		fprintf(stderr, "jaga user: state_dir is empty\n");
 	else if (mkdir(dir, 0750) < 0 && errno != EEXIST)
@@ -410,9 +415,25 @@ user_status(const struct identity *id)
 	return id->must_change ? "must-change" : "active";
 }
 
+/* What the daemon's credential check says of id (issue 4 §3): "old"
+ * (an application past credential_max_age), "expiring", "expired" or ""
+ * into out (ROTATION_TEXT_MAX). */
+static const char *
+user_rotation(const struct identity *id, char *out, size_t outlen)
+{
+	struct rotation_policy p = uo.pol;
+
+	if (id->kind != STORE_APP)
+		p.max_age = 0;		/* people's passwords: no age warning */
+	return rotation_text(id->revoked ? 0 : rotation_flags(&p,
+	    id->pw_changed, id->expires, (int64_t)time(NULL)), out, outlen);
+}
+
 static void
 user_show_json(const struct identity *id)
 {
+	char rot[ROTATION_TEXT_MAX];
+
 	printf("{\"name\":");
 	cli_json_str(id->name);
 	printf(",\"kind\":\"%s\",\"status\":\"%s\",\"created\":%lld,"
@@ -430,7 +451,9 @@ user_show_json(const struct identity *id)
 	cli_json_str(id->limits);
 	printf(",\"note\":");
 	cli_json_str(id->note);
-	putchar('}');
+	printf(",\"age_days\":%lld,\"rotation\":\"%s\"}",
+	    (long long)rotation_days(id->pw_changed, (int64_t)time(NULL)),
+	    user_rotation(id, rot, sizeof rot));
 }
 
 static void
@@ -465,6 +488,10 @@ user_show_text(const struct identity *id)
 	printf("limits      %s\n", id->limits[0] ? id->limits : "(defaults)");
 	if (id->note[0])
 		printf("note        %s\n", id->note);
+	printf("age         %lld days\n", (long long)rotation_days(
+	    id->pw_changed, (int64_t)time(NULL)));
+	if (user_rotation(id, t, sizeof t)[0])
+		printf("rotation    %s\n", t);
 }
 
 /* ---- the verbs ---- */
@@ -523,16 +550,19 @@ static int
 user_list_one(const struct identity *id, void *arg)
 {
 	int *n = arg;
-	char t[32];
+	char t[32], rot[ROTATION_TEXT_MAX];
 
+	if (!uo.json && user_rotation(id, rot, sizeof rot)[0] == '\0')
+		snprintf(rot, sizeof rot, "-");
 	if (uo.json) {
 		fputs((*n)++ ? ",\n" : "\n", stdout);
 		user_show_json(id);
 	} else {
-		printf("%-24s %-7s %-11s %s\n", id->name, id->kind ==
-		    STORE_APP ? "app" : "account", user_status(id),
+		printf("%-24s %-7s %-11s %-20s %5lld %s\n", id->name,
+		    id->kind == STORE_APP ? "app" : "account", user_status(id),
 		    id->expires ? cli_time(id->expires, t, sizeof t) :
-		    "never");
+		    "never", (long long)rotation_days(id->pw_changed,
+		    (int64_t)time(NULL)), rot);
 	}
 	return 0;
 }
@@ -546,8 +576,8 @@ user_list(struct store *st, struct identity *id, int argc, char **argv)
 	if (uo.json)
 		putchar('[');
 	else
-		printf("%-24s %-7s %-11s %s\n", "NAME", "KIND", "STATUS",
-		    "EXPIRES");
+		printf("%-24s %-7s %-11s %-20s %5s %s\n", "NAME", "KIND",
+		    "STATUS", "EXPIRES", "AGE", "ROTATION");
 	r = store_identity_list(st, user_list_one, &n, err, sizeof err);
 	if (uo.json)
 		printf("%s]\n", n ? "\n" : "");
@@ -855,7 +885,10 @@ static const struct user_verb user_verbs[] = {
 	    "\"messages=30/1m,300/1h; rcpts=500/1h\", --expires a lifetime in "
 	    "days.\n" },
 	{ "list", user_list, UO_JSON, 0, " [--json] [-c FILE] [-o name=value]"
-	    "...\nList every identity with its kind, status and expiry.\n" },
+	    "...\nList every identity with its kind, status, expiry, age in "
+	    "days (since its\npassword was set) and what needs rotating: old "
+	    "(an application past\ncredential_max_age), expiring (within "
+	    "credential_expiry_warning), expired.\n" },
 	{ "show", user_show, UO_JSON, 1, " NAME [--json] [-c FILE] "
 	    "[-o name=value]...\nShow one identity (never its hash).\n" },
 	{ "passwd", user_passwd, UO_STDIN, 1, " NAME [--password-stdin] "

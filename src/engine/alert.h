@@ -36,7 +36,8 @@
 #define ALERT_KEEP_MS	(7 * 86400 * 1000LL)	/* done rows kept */
 #define ALERT_BATCH	16		/* due rows read per pass */
 
-enum alert_kind { ALERT_SUSPENSION, ALERT_ACCOUNT_LOCKOUT, ALERT_IP_LOCKOUT };
+enum alert_kind { ALERT_SUSPENSION, ALERT_ACCOUNT_LOCKOUT, ALERT_IP_LOCKOUT,
+	ALERT_CREDENTIAL_AGE, ALERT_CREDENTIAL_EXPIRY };	/* issue 4 §3 */
 
 /* What happened; every string is copied by alert_post. */
 struct alert {
@@ -102,7 +103,8 @@ int alert_body(const struct alert *al, const char *hostname, char *out,
 int64_t alert_retry_delay(int attempt, int64_t min_ms, int64_t max_ms);
 /* May an alert made at created_ms be tried again at next_ms? */
 int alert_retry_ok(int64_t created_ms, int64_t next_ms, int64_t retry_time_ms);
-/* "suspension", "account_lockout", "ip_lockout". */
+/* "suspension", "account_lockout", "ip_lockout", "credential_age",
+ * "credential_expiry". */
 const char *alert_kind_name(enum alert_kind k);
 
 #endif

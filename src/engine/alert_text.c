@@ -19,6 +19,10 @@ alert_kind_name(enum alert_kind k)
 		return "account_lockout";
 	case ALERT_IP_LOCKOUT:
 		return "ip_lockout";
+	case ALERT_CREDENTIAL_AGE:
+		return "credential_age";
+	case ALERT_CREDENTIAL_EXPIRY:
+		return "credential_expiry";
 	}
 	return "?";
 }
@@ -112,21 +116,35 @@ alert_text_str(struct buf *b, const char *s, size_t len)
 	}
 }
 
+/* The subject's words before and after the name, by kind. */
+static void
+alert_subject_words(enum alert_kind k, const char **pre, const char **post)
+{
+	static const char *const words[][2] = {
+		[ALERT_SUSPENSION] = { "jaga: ", " suspended (" },
+		[ALERT_ACCOUNT_LOCKOUT] = { "jaga: account ", " locked out (" },
+		[ALERT_IP_LOCKOUT] = { "jaga: IP ", " locked out (" },
+		[ALERT_CREDENTIAL_AGE] = { "jaga: credential ",
+		    " is due for rotation (" },
+		[ALERT_CREDENTIAL_EXPIRY] = { "jaga: credential ",
+		    " expires (" },
+	};
+
+	*pre = words[k][0];
+	*post = words[k][1];
+}
+
 int
 alert_subject(const struct alert *al, char *out, size_t outlen)
 {
-	const char *rule = al->rule != NULL ? al->rule : "";
+	const char *rule = al->rule != NULL ? al->rule : "", *pre, *post;
 	struct buf b;
 
 	buf_init(&b, 512);
-	if (al->kind == ALERT_SUSPENSION)
-		buf_puts(&b, "jaga: ");
-	else
-		buf_puts(&b, al->kind == ALERT_IP_LOCKOUT ? "jaga: IP " :
-		    "jaga: account ");
+	alert_subject_words(al->kind, &pre, &post);
+	buf_puts(&b, pre);
 	alert_text_str(&b, al->name, ALERT_TEXT_MAX);
-	buf_puts(&b, al->kind == ALERT_SUSPENSION ? " suspended (" :
-	    " locked out (");
+	buf_puts(&b, post);
 	/* "messages=30/60s action=suspend" reads "messages=30/60s" here */
 	alert_text_str(&b, rule, al->kind == ALERT_SUSPENSION ?
 	    strcspn(rule, " ") : ALERT_TEXT_MAX);
@@ -192,7 +210,8 @@ alert_evidence_text(struct buf *b, const char *ev)
 	}
 }
 
-/* What ends it: a suspension's command, a lockout's time. */
+/* What ends it: a suspension's command, a lockout's time; what a
+ * credential alert asks for. */
 static void
 alert_body_lift(struct buf *b, const struct alert *al)
 {
@@ -202,7 +221,8 @@ alert_body_lift(struct buf *b, const struct alert *al)
 		alert_time(al->until, until, sizeof until);
 		buf_printf(b, "\nIt ends by itself at %s.\n", until);
 	}
-	buf_puts(b, "\nTo lift it: ");
+	buf_puts(b, al->kind == ALERT_CREDENTIAL_AGE || al->kind ==
+	    ALERT_CREDENTIAL_EXPIRY ? "\nWhat to do: " : "\nTo lift it: ");
 	alert_text_str(b, al->lift, ALERT_TEXT_MAX);
 	buf_puts(b, "\n");
 }
@@ -215,6 +235,10 @@ alert_body(const struct alert *al, const char *hostname, char *out,
 		[ALERT_SUSPENSION] = "suspended the identity",
 		[ALERT_ACCOUNT_LOCKOUT] = "locked out the account",
 		[ALERT_IP_LOCKOUT] = "locked out the client IP",
+		[ALERT_CREDENTIAL_AGE] = "found past its maximum age the "
+		    "credential",
+		[ALERT_CREDENTIAL_EXPIRY] = "found near or past its expiry the "
+		    "credential",
 	};
 	char when[32];
 	struct buf b;

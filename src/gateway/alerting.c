@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/rotation.h"
 #include "gateway/params.h"
 #include "util/log.h"
 #include "util/netaddr.h"
@@ -248,4 +249,49 @@ alerting_lockout(struct alerter *a, const char *ip, const char *user,
 		al.until = alerting_wall(ev->account_until, now_ms);
 		alert_post(a, &al);
 	}
+}
+
+/* Unix seconds as 2026-11-23T06:30:00Z ("never" for 0). */
+static void
+alerting_time(int64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(out, outlen, "never");
+	else
+		strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+alerting_credential(struct alerter *a, const struct alerting_cred *c)
+{
+	char word[4 * STORE_NAME_MAX + 3], lift[2 * sizeof word + 64];
+	char changed[32], expires[32], rule[128], evid[512];
+	int age = c->kind == ALERT_CREDENTIAL_AGE;
+
+	if (a == NULL)
+		return;
+	alerting_shell_word(c->name, word, sizeof word);
+	alerting_time(c->changed, changed, sizeof changed);
+	alerting_time(c->expires, expires, sizeof expires);
+	if (strcmp(c->what, "vault") == 0)
+		snprintf(lift, sizeof lift, "jaga vault rotate %s", word);
+	else if (age)
+		snprintf(lift, sizeof lift, "jaga user passwd %s", word);
+	else
+		snprintf(lift, sizeof lift, "jaga user passwd %s and jaga user "
+		    "set %s --expires DAYS (a new lifetime)", word, word);
+	if (age)
+		snprintf(rule, sizeof rule, "age_days=%lld max_days=%lld",
+		    (long long)c->age_days, (long long)c->max_days);
+	else
+		snprintf(rule, sizeof rule, "expires=%s days_left=%lld",
+		    expires, (long long)c->days_left);
+	snprintf(evid, sizeof evid, "{\"kind\":\"%s\",\"changed\":\"%s\","
+	    "\"expires\":\"%s\",\"age_days\":%lld}", c->what, changed,
+	    expires, (long long)rotation_days(c->changed, c->now));
+	alert_post(a, &(struct alert){ .kind = c->kind, .name = c->name,
+	    .time = c->now, .rule = rule, .evidence = evid, .lift = lift });
 }

@@ -32,4 +32,19 @@ void alerting_suspended(struct alerter *a, const struct suspension *su);
 void alerting_lockout(struct alerter *a, const char *ip, const char *user,
     const struct lockout_event *ev, int64_t now_ms);
 
+/* A credential that needs rotating or expires (issue 4 §3), as the daemon's
+ * daily check found it (gateway/rotwatch.c). */
+struct alerting_cred {
+	enum alert_kind kind;		/* ALERT_CREDENTIAL_AGE or _EXPIRY */
+	const char *name;
+	const char *what;		/* "app", "account" or "vault" */
+	int64_t now;			/* Unix seconds */
+	int64_t changed, expires;	/* Unix seconds; expires 0 = never */
+	int64_t age_days, max_days;	/* ALERT_CREDENTIAL_AGE */
+	int64_t days_left;		/* ALERT_CREDENTIAL_EXPIRY; < 0: past */
+};
+/* Post c with what to do: "jaga user passwd NAME" for an identity,
+ * "jaga vault rotate NAME" for a vault entry.  Takes a NULL alerter. */
+void alerting_credential(struct alerter *a, const struct alerting_cred *c);
+
 #endif

@@ -261,6 +261,13 @@ const struct param_def jaga_params[] = {
 	  "The longest wait between two attempts of an alert", NULL },
 	{ "alert_retry_time", P_TIME, "1d", 0, 30 * 24 * HOUR, NULL,
 	  "How long a failing alert is retried before it is given up", NULL },
+	{ "credential_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
+	  "An application credential (jaga user add --app) whose password is "
+	  "this old is flagged: a warning at start and once a day, an alert, "
+	  "jaga user list; 0 = no age warning", NULL },
+	{ "credential_expiry_warning", P_TIME, "14d", 0, 365 * 24 * HOUR, NULL,
+	  "An identity or vault entry that expires within this time is "
+	  "flagged the same way (expired ones too)", NULL },
 	/* the vault of upstream credentials (issue 4 §1, engine/vault.h) */
 	{ "vault_file", P_STR, "", 0, 0, NULL,
 	  "The vault of upstream relay credentials (jaga vault); a relative "
@@ -272,7 +279,8 @@ const struct param_def jaga_params[] = {
 	  "jaga vault asks for it)", vault_keysrc_check_spec },
 	{ "vault_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
 	  "A vault entry not rotated for this long is flagged by jaga vault "
-	  "list; 0 = no age warning", NULL },
+	  "list and by jaga serve (a warning and an alert, as "
+	  "credential_max_age); 0 = no age warning", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

@@ -18,6 +18,7 @@
 #include "engine/lockout.h"
 #include "engine/store.h"
 #include "gateway/alerting.h"
+#include "gateway/rotwatch.h"
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
 #include "gateway/shared.h"
@@ -450,6 +451,23 @@ server_share(struct server *sv, struct shared *sh)
 		sv->w[i].shared = sh;
 }
 
+/* The credential check (issue 4 §3) on the first worker's loop. */
+static struct rotwatch *
+server_rotwatch(const struct server *sv)
+{
+	struct rotwatch *rw;
+	char err[512];
+
+	if ((rw = rotwatch_new(sv->st, sv->alerts, err, sizeof err)) == NULL ||
+	    rotwatch_start(rw, sv->w[0].base) < 0) {
+		log_msg(LOG_LVL_ERR, "start", "credential check: %s", rw ==
+		    NULL ? err : "cannot start its timer");
+		rotwatch_free(rw);
+		return NULL;
+	}
+	return rw;
+}
+
 /* The alert thread and its outbox, after dropping root (as the stores). */
 static int
 server_alerts_start(struct alerter *a)
@@ -471,6 +489,7 @@ server_run(const struct settings *st)
 	struct lockout *lk = NULL;
 	struct guard *gd = NULL;
 	struct shared *sh = NULL;
+	struct rotwatch *rw = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -499,13 +518,15 @@ server_run(const struct settings *st)
 		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
 		    server_drop_root(st) == 0 &&
 		    server_store_ready(adb, gd, sh) == 0 &&
-		    server_alerts_start(sv.alerts) == 0) {
+		    server_alerts_start(sv.alerts) == 0 &&
+		    (rw = server_rotwatch(&sv)) != NULL) {
 			server_share(&sv, sh);
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
 		jobq_stop();
 	}
+	rotwatch_free(rw);		/* before its loop's base goes */
 	server_free(&sv);
 	alert_free(sv.alerts);		/* pending alerts stay in the outbox */
 	SSL_CTX_free(ssl);

@@ -69,6 +69,13 @@ test_subject(void)
 		  "jaga: account bob locked out (ips=10 failures=10)" },
 		{ ALERT_IP_LOCKOUT, "192.0.2.9", "reason=failures strikes=2",
 		  "jaga: IP 192.0.2.9 locked out (reason=failures strikes=2)" },
+		{ ALERT_CREDENTIAL_AGE, "shop-app", "age_days=100 max_days=90",
+		  "jaga: credential shop-app is due for rotation "
+		  "(age_days=100 max_days=90)" },
+		{ ALERT_CREDENTIAL_EXPIRY, "ses",
+		  "expires=2026-12-03T06:30:00Z days_left=10",
+		  "jaga: credential ses expires "
+		  "(expires=2026-12-03T06:30:00Z days_left=10)" },
 		/* nothing can start a header line of its own */
 		{ ALERT_SUSPENSION, "x\r\nBcc: evil@x\xc3\xa9", "r",
 		  "jaga: x??Bcc: evil@x?? suspended (r)" },
@@ -115,6 +122,22 @@ test_body(void)
 	CHECK(strstr(out, "It ends by itself at 2026-11-23T07:00:00Z.\n") !=
 	    NULL, "until: %s", out);
 	CHECK_INT(alert_body(&al, "h", out, 40), -1, "body too small");
+
+	al = (struct alert){ ALERT_CREDENTIAL_AGE, "shop-app", T0,
+	    "age_days=100 max_days=90", "{\"kind\":\"app\"}",
+	    "jaga user passwd shop-app", 0 };
+	CHECK_INT(alert_body(&al, "h", out, sizeof out), 0, "age body");
+	CHECK_STR(out, "jaga on h found past its maximum age the credential "
+	    "shop-app at 2026-11-23T06:30:00Z.\n\nRule: age_days=100 "
+	    "max_days=90\n\nEvidence:\n  kind: app\n\nWhat to do: jaga user "
+	    "passwd shop-app\n", "age body");
+	CHECK_INT(alert_json(&al, "h", out, sizeof out), 0, "age json");
+	CHECK(strstr(out, "{\"kind\":\"credential_age\",\"name\":\"shop-app\"")
+	    == out, "age json: %s", out);
+	al.kind = ALERT_CREDENTIAL_EXPIRY;
+	CHECK_INT(alert_json(&al, "h", out, sizeof out), 0, "expiry json");
+	CHECK(strstr(out, "\"kind\":\"credential_expiry\"") != NULL,
+	    "expiry json: %s", out);
 }
 
 static void
