@@ -395,7 +395,7 @@ test_jaga_table(void)
 		"next_hop_greeting_timeout", "next_hop_command_timeout",
 		"next_hop_data_init_timeout", "next_hop_data_block_timeout",
 		"next_hop_data_done_timeout", "next_hop_tls",
-		"next_hop_tls_ca_file", "log", "log_level", "shutdown_timeout", "run_as", "next_hop_cache",
+		"next_hop_tls_ca_file", "next_hop_auth", "log", "log_level", "shutdown_timeout", "run_as", "next_hop_cache",
 		"next_hop_cache_time", "next_hop_pipelining", "auth_ip_failures", "auth_window",
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
