@@ -7,7 +7,8 @@ build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
        libsqlite3-dev libcrypt-dev libgmime-3.0-dev libhiredis-dev
        libcurl4-openssl-dev"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
-      iproute2 util-linux openssl procps whois redis-server"
+      iproute2 util-linux openssl procps whois redis-server sasl2-bin
+      libsasl2-modules"
 bench="$test hyperfine"
 
 case "${1:-build}" in

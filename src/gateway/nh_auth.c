@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <sodium.h>
 
+#include "gateway/params.h"
 #include "util/config.h"
 #include "util/jobq.h"
 
@@ -79,11 +80,37 @@ int
 nh_auth_check(const char *name, char *err, size_t errlen)
 {
 	struct vault_secret s;
-	int rc = nh_auth_get(name, &s, err, errlen);
+	int rc;
 
+	if (nh_auth_keysrc == NULL) {
+		snprintf(err, errlen, "vault not set up");
+		return -1;
+	}
+	if (vault_keysrc_check(nh_auth_keysrc, err, errlen) < 0)
+		return -1;
+	rc = nh_auth_get(name, &s, err, errlen);
 	if (rc == 0)
 		vault_secret_free(&s);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+nh_auth_start(const struct settings *st, char *err, size_t errlen)
+{
+	const char *name;
+	int set_up = 0;
+
+	for (size_t i = 0; i < st->nlisteners; i++) {
+		name = st->listeners[i].next_hop.auth;
+		if (name[0] == '\0')
+			continue;
+		if (!set_up && nh_auth_setup(st->cfg, err, errlen) < 0)
+			return -1;
+		set_up = 1;
+		if (nh_auth_check(name, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- the job ---- */

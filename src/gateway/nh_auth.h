@@ -17,6 +17,7 @@
 #include "engine/vault.h"
 
 struct config;
+struct settings;
 struct evbuffer;
 struct event_base;
 
@@ -31,6 +32,12 @@ void nh_auth_done(void);
  * with safe modes, entry name exists and decrypts (wiped at once).
  * 0, or -1 with a message naming the file or entry and the problem. */
 int nh_auth_check(const char *name, char *err, size_t errlen);
+
+/* The daemon's start: when a listener's next hop has a credential,
+ * nh_auth_setup and nh_auth_check for each (the daemon refuses to start
+ * on a failure, like ssh with a private key that is too open).  0, or -1
+ * with err. */
+int nh_auth_start(const struct settings *st, char *err, size_t errlen);
 
 /* Decrypt name into *out (blocking: reads files).  0, 1 (no such entry)
  * or -1 with err.  The caller frees *out with vault_secret_free. */

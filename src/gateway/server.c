@@ -21,6 +21,7 @@
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
 #include "gateway/shared.h"
+#include "gateway/nh_auth.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -488,6 +489,7 @@ server_run(const struct settings *st)
 	    guard_configure(gd, &st->guard, err, sizeof err) < 0 ||
 	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL ||
+	    nh_auth_start(st, err, sizeof err) < 0 ||
 	    alerting_new(st, &sv.alerts, err, sizeof err) < 0) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
@@ -514,5 +516,6 @@ server_run(const struct settings *st)
 	authdb_free(adb);
 	lockout_free(lk);
 	users_free(users);
+	nh_auth_done();
 	return r;
 }
