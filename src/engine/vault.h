@@ -56,6 +56,8 @@ struct vault_keysrc;
 struct vault_keysrc *vault_keysrc_new(const char *spec, char *err,
     size_t errlen);
 void vault_keysrc_free(struct vault_keysrc *ks);
+/* The parameter check of vault_key: NULL, or what is wrong (static). */
+const char *vault_keysrc_check_spec(const char *spec);
 /* 1 when ks is "passphrase" (the caller must give it one), else 0. */
 int vault_keysrc_is_passphrase(const struct vault_keysrc *ks);
 /* Give a passphrase source its passphrase (copied to locked memory; the
