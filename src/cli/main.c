@@ -14,6 +14,8 @@ static const struct {
 	{ "config", cmd_config, "check a configuration, print parameters" },
 	{ "user", cmd_user, "manage AUTH identities (add, list, revoke, import)" },
 	{ "suspend", cmd_suspend, "suspended identities (list, show, lift)" },
+	{ "vault", cmd_vault, "upstream credentials encrypted at rest (init, set, "
+	    "list, rotate, rekey, remove)" },
 };
 
 static int

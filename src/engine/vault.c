@@ -332,6 +332,20 @@ vault_close(struct vault *v)
 	free(v);
 }
 
+int
+vault_path(const char *vault_file, const char *state_dir, char *out,
+    size_t outlen)
+{
+	int n;
+
+	if (vault_file[0] == '/')
+		n = snprintf(out, outlen, "%s", vault_file);
+	else
+		n = snprintf(out, outlen, "%s/%s", state_dir, vault_file[0] ?
+		    vault_file : "vault");
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 /* ---- opening: the file's mode and owner first, as ssh does ---- */
 
 /* fd's file: regular, owned by us or root, no mode bits outside allow. */

@@ -70,6 +70,11 @@ int vault_keysrc_set_passphrase(struct vault_keysrc *ks, const char *pass,
 int vault_keysrc_check(const struct vault_keysrc *ks, char *err,
     size_t errlen);
 
+/* The vault's path from the vault_file parameter: empty = state_dir/vault,
+ * a relative path under state_dir.  0, or -1 when it does not fit. */
+int vault_path(const char *vault_file, const char *state_dir, char *out,
+    size_t outlen);
+
 /* Open the vault file (checks its mode and format; no key needed).
  * NULL with the reason in err. */
 struct vault *vault_open(const char *path, char *err, size_t errlen);

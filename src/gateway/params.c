@@ -11,6 +11,7 @@
 #include "engine/burst.h"
 #include "engine/limits.h"
 #include "engine/redisdb.h"
+#include "engine/vault.h"
 #include "gateway/alerting.h"
 
 #include <arpa/inet.h>
@@ -267,6 +268,18 @@ const struct param_def jaga_params[] = {
 	  "The longest wait between two attempts of an alert", NULL },
 	{ "alert_retry_time", P_TIME, "1d", 0, 30 * 24 * HOUR, NULL,
 	  "How long a failing alert is retried before it is given up", NULL },
+	/* the vault of upstream credentials (issue 4 §1, engine/vault.h) */
+	{ "vault_file", P_STR, "", 0, 0, NULL,
+	  "The vault of upstream relay credentials (jaga vault); a relative "
+	  "path is under state_dir; empty = state_dir/vault", NULL },
+	{ "vault_key", P_STR, "file:/etc/jaga/vault.key", 0, 0, NULL,
+	  "The vault's master key: file:/PATH (32 bytes made by jaga vault "
+	  "init, mode 0400, kept apart from the vault), credential:NAME "
+	  "(systemd's $CREDENTIALS_DIRECTORY/NAME) or passphrase (Argon2id; "
+	  "jaga vault asks for it)", vault_keysrc_check_spec },
+	{ "vault_max_age", P_TIME, "90d", 0, 3650 * 24 * HOUR, NULL,
+	  "A vault entry not rotated for this long is flagged by jaga vault "
+	  "list; 0 = no age warning", NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

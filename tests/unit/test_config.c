@@ -408,6 +408,7 @@ test_jaga_table(void)
 		"alert_webhook", "alert_mail_to", "alert_mail_from",
 		"alert_syslog", "alert_command", "alert_timeout",
 		"alert_retry_delay", "alert_retry_delay_max", "alert_retry_time",
+		"vault_file", "vault_key", "vault_max_age",
 		NULL,
 	};
 	size_t i, j;
