@@ -31,13 +31,8 @@ static struct vault_keysrc *nh_auth_keysrc;
 int
 nh_auth_setup(const struct config *c, char *err, size_t errlen)
 {
-	const char *file = config_str(c, "vault_file");
-	int n;
-
-	n = file[0] != '\0' ? snprintf(nh_auth_path, sizeof nh_auth_path,
-	    "%s", file) : snprintf(nh_auth_path, sizeof nh_auth_path,
-	    "%s/vault", config_str(c, "state_dir"));
-	if (n < 0 || (size_t)n >= sizeof nh_auth_path) {
+	if (vault_path(config_str(c, "vault_file"), config_str(c, "state_dir"),
+	    nh_auth_path, sizeof nh_auth_path) < 0) {
 		snprintf(err, errlen, "vault_file: path too long");
 		return -1;
 	}

@@ -602,7 +602,7 @@ test_settings_bad(void)
 		  "1.2.3.4:25\": want ROLE=ADDR:PORT[;next_hop=URL]\n" },
 		{ "listen", "inbound=1.2.3.4:25;foo=bar", 1, "-o: listen: "
 		  "\"inbound=1.2.3.4:25;foo=bar\": unknown option \"foo=bar\" "
-		  "(want ;next_hop=URL)\n" },
+		  "(want ;next_hop=URL or ;next_hop_auth=vault:NAME)\n" },
 		{ "listen", "inbound=1.2.3.4:25;next_hop=ftp://x", 1, NULL },
 		{ "listen", "", 1,
 		  "-o: listen: at least one listener is required\n" },
