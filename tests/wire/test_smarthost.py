@@ -194,7 +194,7 @@ def test_upstream_refuses_password(jaga_factory, state, upstream, pki):
     j = gateway(jaga_factory, state, upstream, auth="vault:bad", pki=pki)
     r, seen = app_send(j, "wrong upstream password")
     assert r.code == 451 and r.enh == "4.7.0", r
-    assert "upstream credential" in r.text, r
+    assert "upstream credential was refused" in r.text, r
     line = j.wait_log(re.compile(r" nexthop auth auth=vault:bad user=%s mech=PLAIN "
                                  r"result=failed code=535 enh=5\.7\.8" % UP_USER))
     assert line, j.log_text()
@@ -261,3 +261,25 @@ def test_auth_needs_smtp_next_hop(jaga_bin, state):
     assert rc != 0 and "AUTH needs an smtp:// next hop" in err + out, (out, err)
     rc, out, err = run(jaga_bin, "config", "check", "-o", "next_hop_auth=ses")
     assert rc != 0 and "want vault:NAME" in err + out, (out, err)
+
+
+def test_vault_test_command(jaga_bin, state, upstream, pki):
+    url = "smtp://%s:%d" % (UP_ADDR, upstream.port)
+    base = ["-o", "next_hop_tls_ca_file=" + pki["ca"], "--next-hop", url]
+    rc, out, err = vault_cli(jaga_bin, state, "test", "ses", *base)
+    assert rc == 0 and "vault test ses: ok" in out, (out, err)
+    assert re.search(r" nexthop auth auth=vault:ses user=%s mech=PLAIN result=ok code=235"
+                     % UP_USER, err), err
+    # the upstream used by the configuration (next_hop_auth), wrong password
+    rc, out, err = vault_cli(jaga_bin, state, "test", "bad", "-o", "next_hop=" + url,
+                             "-o", "next_hop_auth=vault:bad", "-o",
+                             "next_hop_tls_ca_file=" + pki["ca"], check=False)
+    assert rc == 1 and "vault test bad: failed" in out, (out, err)
+    assert 'result=failed code=535 enh=5.7.8 reply="Error: authentication failed' in err, err
+    # an upstream whose certificate does not verify never sees the secret
+    rc, out, err = vault_cli(jaga_bin, state, "test", "ses", "--next-hop", url,
+                             "-o", "next_hop_tls_ca_file=" + pki["other_ca"], check=False)
+    assert rc == 1 and "TLS certificate" in err, (out, err)
+    rc, out, err = vault_cli(jaga_bin, state, "test", "nosuch", *base, check=False)
+    assert rc == 1 and "nosuch" in err, (out, err)
+    assert_no_secret(*state["outputs"], upstream.log_text())
