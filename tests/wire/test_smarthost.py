@@ -283,3 +283,20 @@ def test_vault_test_command(jaga_bin, state, upstream, pki):
     rc, out, err = vault_cli(jaga_bin, state, "test", "nosuch", *base, check=False)
     assert rc == 1 and "nosuch" in err, (out, err)
     assert_no_secret(*state["outputs"], upstream.log_text())
+
+
+def test_rotation_reaches_running_daemon(jaga_bin, jaga_factory, state, upstream, pki):
+    """The secret is decrypted per upstream login: after `jaga vault
+    rotate`, the next connection uses the new one, no restart."""
+    vault_cli(jaga_bin, state, "set", "rot", "--user", UP_USER, stdin=b"the-leaked-old-one\n")
+    j = gateway(jaga_factory, state, upstream, auth="vault:rot", pki=pki)
+    r, seen = app_send(j, "before rotation")
+    assert r.code == 451 and r.enh == "4.7.0", r
+    vault_cli(jaga_bin, state, "rotate", "rot", stdin=(UP_SECRET + "\n").encode())
+    r, seen = app_send(j, "after rotation")
+    assert r.code == 250, r
+    assert upstream.wait_message("after rotation", "bob")
+    assert j.alive()
+    j.stop()
+    assert_no_secret(j.log_text(), *state["outputs"])
+    assert "the-leaked-old-one" not in j.log_text()
