@@ -99,7 +99,9 @@ nh_auth_start(const struct settings *st, char *err, size_t errlen)
 		name = st->listeners[i].next_hop.auth;
 		if (name[0] == '\0')
 			continue;
-		if (!set_up && nh_auth_setup(st->cfg, err, errlen) < 0)
+		/* once: worker threads may read the key source already */
+		if (!set_up && nh_auth_keysrc == NULL &&
+		    nh_auth_setup(st->cfg, err, errlen) < 0)
 			return -1;
 		set_up = 1;
 		if (nh_auth_check(name, err, errlen) < 0)

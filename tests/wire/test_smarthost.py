@@ -226,11 +226,11 @@ def test_unverified_upstream_gets_no_credential(jaga_factory, state, upstream, p
             pf.stop()
 
 
-def serve_fails(jaga_bin, st, upstream, auth="vault:ses"):
+def serve_fails(jaga_bin, st, upstream, auth="vault:ses", extra=()):
     args = [jaga_bin, "serve", "-o", "state_dir=" + st["dir"], "-o",
             "vault_key=file:" + st["key"], "-o", "next_hop_auth=" + auth,
             "--listen", "submission=127.0.0.1:%d" % free_port(),
-            "--next-hop", "smtp://%s:%d" % (UP_ADDR, upstream.port)]
+            "--next-hop", "smtp://%s:%d" % (UP_ADDR, upstream.port), *extra]
     r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     assert r.returncode != 0, r
@@ -300,3 +300,20 @@ def test_rotation_reaches_running_daemon(jaga_bin, jaga_factory, state, upstream
     j.stop()
     assert_no_secret(j.log_text(), *state["outputs"])
     assert "the-leaked-old-one" not in j.log_text()
+
+
+def test_run_as_must_read_the_vault(jaga_bin, jaga_factory, state, upstream, pki):
+    """Checked again after dropping root: a vault the run_as user cannot
+    read stops the start instead of failing every upstream login later."""
+    err = serve_fails(jaga_bin, state, upstream, extra=["-o", "run_as=nobody"])
+    assert "as run_as nobody" in err and "vault" in err, err
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    for root, dirs, files in os.walk(state["dir"]):
+        for n in [root] + [os.path.join(root, f) for f in files]:
+            os.chown(n, nobody.pw_uid, nobody.pw_gid)
+    j = gateway(jaga_factory, state, upstream, pki=pki, run_as="nobody")
+    assert j.wait_log(" jaga start msg=\"running as nobody\"")
+    r, seen = app_send(j, "as nobody")
+    assert r.code == 250, r
+    assert upstream.wait_message("as nobody", "bob")
