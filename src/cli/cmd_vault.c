@@ -511,6 +511,7 @@ vault_args(struct vault_cli *c, const struct vault_verb *v, int argc,
 	int ch;
 
 	optind = 1;
+	opterr = 0;	/* its complaint would echo "--password=SECRET" */
 	while ((ch = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			printf("usage: jaga vault %s%s", v->name, v->usage);

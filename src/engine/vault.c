@@ -348,7 +348,27 @@ vault_path(const char *vault_file, const char *state_dir, char *out,
 
 /* ---- opening: the file's mode and owner first, as ssh does ---- */
 
-/* fd's file: regular, owned by us or root, no mode bits outside allow. */
+/* May a file owned by uid be used?  Ours or root's, as ssh wants; run as
+ * root also the owner of its directory (the daemon's user owns
+ * state_dir and the vault a root "jaga vault" handed to it). */
+int
+vault_owner_ok(const char *path, uid_t uid)
+{
+	char dir[VAULT_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sd;
+
+	if (uid == geteuid() || uid == 0)
+		return 1;
+	if (geteuid() != 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + 1) :
+	    1, slash ? path : ".");
+	return stat(dir, &sd) == 0 && sd.st_uid == uid;
+}
+
+/* fd's file: regular, owned as vault_owner_ok wants, no mode bits
+ * outside allow. */
 static int
 vault_mode_ok(int fd, const char *path, mode_t allow, const char *want,
     char *err, size_t errlen)
@@ -362,7 +382,7 @@ vault_mode_ok(int fd, const char *path, mode_t allow, const char *want,
 	if ((st.st_mode & 07777 & ~allow) != 0)
 		return vault_err(err, errlen, "%s: mode %04o, want %s or "
 		    "stricter", path, (unsigned)(st.st_mode & 07777), want);
-	if (st.st_uid != geteuid() && st.st_uid != 0)
+	if (!vault_owner_ok(path, st.st_uid))
 		return vault_err(err, errlen, "%s: owned by uid %u, want uid "
 		    "%u or root", path, (unsigned)st.st_uid,
 		    (unsigned)geteuid());

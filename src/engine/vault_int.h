@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/vault.h"
 #include "util/buf.h"
@@ -96,6 +97,9 @@ int vault_auth(const struct vault *v, const struct vault_keys *k, char *err,
 struct vault_entry *vault_find(const struct vault *v, const char *name);
 /* The associated data of an entry: "jaga-vault 1 NAME USER VERSION". */
 int vault_entry_ad(const struct vault_meta *m, char *out, size_t outlen);
+/* A file owned by uid may be used (ours, root's; as root also the owner
+ * of the file's directory). */
+int vault_owner_ok(const char *path, uid_t uid);
 int vault_name_ok(const char *s);
 int vault_user_ok(const char *s);
 int vault_err(char *err, size_t errlen, const char *fmt, ...)

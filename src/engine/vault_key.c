@@ -165,7 +165,7 @@ vault_key_read(const char *path, unsigned char *key, char *err,
 	else if ((st.st_mode & 0377) != 0)
 		vault_err(err, errlen, "%s: mode %04o, want 0400 or stricter",
 		    path, (unsigned)(st.st_mode & 07777));
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
+	else if (!vault_owner_ok(path, st.st_uid))
 		vault_err(err, errlen, "%s: owned by uid %u, want uid %u or "
 		    "root", path, (unsigned)st.st_uid, (unsigned)geteuid());
 	else if (buf == NULL || (n = read(fd, buf, VAULT_KEYFILE_MAX)) < 0)
