@@ -5,9 +5,10 @@
  * filter bufferevent over the socket one.  A next hop with a vault
  * credential (url.auth) then logs in, AUTH PLAIN or LOGIN (RFC 4954,
  * gateway/nh_auth.h), after verified TLS only.  Every phase has a timer
- * (RFC 5321 §4.5.3.2); any failure closes the connection and answers the request in
- * flight with a 451 jaga makes itself, so the session never hears 2xx for a
- * message that did not get a 2xx from the next hop after the final dot.
+ * (RFC 5321 §4.5.3.2); any failure closes the connection and answers the
+ * request in flight with a 451 jaga makes itself, so the session never
+ * hears 2xx for a message that did not get a 2xx from the next hop after
+ * the final dot.
  */
 #include <arpa/inet.h>
 #include <errno.h>
