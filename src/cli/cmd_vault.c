@@ -191,16 +191,34 @@ vault_init_key(struct vault_cli *c, const char *spec, char *err,
 	return 0;
 }
 
+/* A key file in the vault's own directory ends up in the same backup. */
+static void
+vault_init_warn(const char *vault, const char *spec)
+{
+	const char *vs = strrchr(vault, '/'), *ks = strrchr(spec, '/');
+
+	if (strncmp(spec, "file:", 5) != 0 || vs == NULL || ks == NULL)
+		return;
+	spec += 5;
+	if (vs - vault == ks - spec && memcmp(vault, spec,
+	    (size_t)(vs - vault)) == 0)
+		fprintf(stderr, "jaga vault: warning: the key is in the vault's "
+		    "directory; move it elsewhere (vault_key = file:PATH) so "
+		    "one copy of that directory does not hold both\n");
+}
+
 static int
 vault_init(struct vault_cli *c, char **argv)
 {
 	struct config *cfg = cli_config_load("jaga vault", c->file,
 	    &c->overrides);
-	char err[1024];
+	char err[1024], spec_copy[VAULT_CLI_PATH_MAX + 8];
 	int r = -1;
 
 	if (cfg == NULL)
 		return 1;
+	snprintf(spec_copy, sizeof spec_copy, "%s", config_str(cfg,
+	    "vault_key"));
 	if (access(c->path, F_OK) == 0)
 		snprintf(err, sizeof err, "%s exists already (jaga vault rekey "
 		    "changes its key)", c->path);
@@ -212,6 +230,7 @@ vault_init(struct vault_cli *c, char **argv)
 	if (r < 0)
 		return vault_fail("init", err);
 	printf("created %s\n", c->path);
+	vault_init_warn(c->path, spec_copy);
 	return 0;
 }
 

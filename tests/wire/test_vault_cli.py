@@ -327,3 +327,15 @@ def test_root_hands_the_vault_to_the_state_dir_owner(cli):
     os.chown(cli.vault, 4322, 4322)      # anyone else: refused
     rc, out, err = cli.run("list")
     assert rc == 1 and "owned by uid 4322" in err
+
+
+def test_init_warns_about_a_key_beside_the_vault(jaga_bin, vdir):
+    os.mkdir(os.path.join(vdir, "state"), 0o750)
+    c = VaultCli(jaga_bin, vdir, key=os.path.join(vdir, "state", "vault.key"))
+    rc, out, err = c.run("init")
+    assert rc == 0, err
+    assert "warning: the key is in the vault's directory" in err
+    c2 = VaultCli(jaga_bin, vdir + "/other")
+    os.makedirs(c2.state)
+    rc, out, err = c2.run("init")
+    assert rc == 0 and "warning" not in err, err
