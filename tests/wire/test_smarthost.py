@@ -317,3 +317,33 @@ def test_run_as_must_read_the_vault(jaga_bin, jaga_factory, state, upstream, pki
     r, seen = app_send(j, "as nobody")
     assert r.code == 250, r
     assert upstream.wait_message("as nobody", "bob")
+
+
+def test_upstream_without_auth_or_entry(jaga_bin, jaga_factory, state, pki):
+    """An upstream that offers no AUTH, and an entry removed while the
+    daemon runs: 451 4.7.0 to the client, the reason in the log."""
+    pf = Postfix("sink", UP_ADDR, hostname="smarthost.test",
+                 smarthost={"cert": pki["good"][0], "key": pki["good"][1],
+                            "users": {UP_USER: UP_SECRET}},
+                 extra={"smtpd_sasl_auth_enable": "no"}).start()
+    try:
+        j = gateway(jaga_factory, state, pf, pki=pki)
+        r, seen = app_send(j, "no AUTH upstream")
+        assert r.code == 451 and r.enh == "4.7.0", r
+        assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- mech=- "
+                                     r"result=failed code=0 reason=\"AUTH PLAIN or LOGIN "
+                                     r"not offered\"")), j.log_text()
+    finally:
+        pf.stop()
+
+
+def test_entry_removed_while_running(jaga_bin, jaga_factory, state, upstream, pki):
+    j = gateway(jaga_factory, state, upstream, pki=pki)
+    r, seen = app_send(j, "entry still there")
+    assert r.code == 250, r
+    vault_cli(jaga_bin, state, "remove", "ses")
+    r, seen = app_send(j, "entry gone")
+    assert r.code == 451 and r.enh == "4.7.0", r
+    assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- mech=- result=failed "
+                                 r'code=0 reason=".*no entry \\"ses\\"')), j.log_text()
+    assert j.alive()
