@@ -347,3 +347,17 @@ def test_entry_removed_while_running(jaga_bin, jaga_factory, state, upstream, pk
     assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- mech=- result=failed "
                                  r'code=0 reason=".*no entry \\"ses\\"')), j.log_text()
     assert j.alive()
+
+
+def test_config_check_names_vault_problems(jaga_bin, state, upstream):
+    args = [jaga_bin, "config", "check", "-o", "state_dir=" + state["dir"],
+            "-o", "vault_key=file:" + state["key"],
+            "-o", "next_hop=smtp://%s:%d" % (UP_ADDR, upstream.port)]
+    rc, out, err = run(*args, "-o", "next_hop_auth=vault:ses")
+    assert rc == 0 and "configuration OK" in out, (out, err)
+    rc, out, err = run(*args, "-o", "next_hop_auth=vault:nosuch")
+    assert rc == 1 and "next_hop_auth:" in err and "nosuch" in err, (out, err)
+    os.chmod(state["vault"], 0o644)
+    rc, out, err = run(*args, "-o", "next_hop_auth=vault:ses")
+    assert rc == 1 and state["vault"] in err and "0644" in err, (out, err)
+    assert_no_secret(out, err)
