@@ -632,9 +632,9 @@ nh_smtp_log_auth(struct nh_smtp *s, const struct smtp_reply *r,
 	    "nexthop", "auth");
 	logline_str(&l, "auth", auth);
 	logline_str(&l, "user", s->auth_user[0] ? s->auth_user : "-");
-	logline_str(&l, "mech", s->mech != NULL ? s->mech : "-");
 	logline_str(&l, "result", ok ? "ok" : "failed");
 	logline_int(&l, "code", r != NULL ? r->code : 0);
+	logline_str(&l, "mech", s->mech != NULL ? s->mech : "-");
 	if (r != NULL && !ok) {
 		logline_str(&l, "enh", r->enh);
 		logline_str(&l, "reply", r->text);

@@ -159,8 +159,8 @@ def test_relay_authenticated_upstream(jaga_factory, state, upstream, pki):
     # Postfix saw jaga log in as the upstream user, over TLS
     assert upstream.wait_log(r"sasl_method=PLAIN, sasl_username=%s\b" % UP_USER), \
         upstream.log_text()
-    line = j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=%s mech=PLAIN "
-                                 r"result=ok code=235" % UP_USER))
+    line = j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=%s result=ok "
+                                 r"code=235 mech=PLAIN" % UP_USER))
     assert line, j.log_text()
     assert j.wait_log(" nexthop tls ") and " verified=yes" in j.wait_log(" nexthop tls ")
     # the application saw neither the upstream user nor its secret
@@ -183,7 +183,7 @@ def test_listener_auth_login_only_upstream(jaga_factory, state, pki):
         assert r.code == 250, r
         assert pf.wait_message("via LOGIN", "bob"), pf.log_text()
         assert pf.wait_log(r"sasl_method=LOGIN, sasl_username=%s\b" % UP_USER)
-        assert j.wait_log(" mech=LOGIN result=ok code=235"), j.log_text()
+        assert j.wait_log(" result=ok code=235 mech=LOGIN"), j.log_text()
         j.stop()
         assert_no_secret(j.log_text(), pf.log_text(), *seen)
     finally:
@@ -195,8 +195,8 @@ def test_upstream_refuses_password(jaga_factory, state, upstream, pki):
     r, seen = app_send(j, "wrong upstream password")
     assert r.code == 451 and r.enh == "4.7.0", r
     assert "upstream credential was refused" in r.text, r
-    line = j.wait_log(re.compile(r" nexthop auth auth=vault:bad user=%s mech=PLAIN "
-                                 r"result=failed code=535 enh=5\.7\.8" % UP_USER))
+    line = j.wait_log(re.compile(r" nexthop auth auth=vault:bad user=%s result=failed "
+                                 r"code=535 mech=PLAIN enh=5\.7\.8" % UP_USER))
     assert line, j.log_text()
     assert upstream.find("wrong upstream password", "bob") == []
     j.stop()
@@ -268,14 +268,14 @@ def test_vault_test_command(jaga_bin, state, upstream, pki):
     base = ["-o", "next_hop_tls_ca_file=" + pki["ca"], "--next-hop", url]
     rc, out, err = vault_cli(jaga_bin, state, "test", "ses", *base)
     assert rc == 0 and "vault test ses: ok" in out, (out, err)
-    assert re.search(r" nexthop auth auth=vault:ses user=%s mech=PLAIN result=ok code=235"
+    assert re.search(r" nexthop auth auth=vault:ses user=%s result=ok code=235 mech=PLAIN"
                      % UP_USER, err), err
     # the upstream used by the configuration (next_hop_auth), wrong password
     rc, out, err = vault_cli(jaga_bin, state, "test", "bad", "-o", "next_hop=" + url,
                              "-o", "next_hop_auth=vault:bad", "-o",
                              "next_hop_tls_ca_file=" + pki["ca"], check=False)
     assert rc == 1 and "vault test bad: failed" in out, (out, err)
-    assert 'result=failed code=535 enh=5.7.8 reply="Error: authentication failed' in err, err
+    assert 'result=failed code=535 mech=PLAIN enh=5.7.8 reply="Error: authentication failed' in err, err
     # an upstream whose certificate does not verify never sees the secret
     rc, out, err = vault_cli(jaga_bin, state, "test", "ses", "--next-hop", url,
                              "-o", "next_hop_tls_ca_file=" + pki["other_ca"], check=False)
@@ -330,8 +330,8 @@ def test_upstream_without_auth_or_entry(jaga_bin, jaga_factory, state, pki):
         j = gateway(jaga_factory, state, pf, pki=pki)
         r, seen = app_send(j, "no AUTH upstream")
         assert r.code == 451 and r.enh == "4.7.0", r
-        assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- mech=- "
-                                     r"result=failed code=0 reason=\"AUTH PLAIN or LOGIN "
+        assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- result=failed "
+                                     r"code=0 mech=- reason=\"AUTH PLAIN or LOGIN "
                                      r"not offered\"")), j.log_text()
     finally:
         pf.stop()
@@ -344,8 +344,8 @@ def test_entry_removed_while_running(jaga_bin, jaga_factory, state, upstream, pk
     vault_cli(jaga_bin, state, "remove", "ses")
     r, seen = app_send(j, "entry gone")
     assert r.code == 451 and r.enh == "4.7.0", r
-    assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- mech=- result=failed "
-                                 r'code=0 reason=".*no entry \\"ses\\"')), j.log_text()
+    assert j.wait_log(re.compile(r" nexthop auth auth=vault:ses user=- result=failed "
+                                 r'code=0 mech=- reason=".*no entry \\"ses\\"')), j.log_text()
     assert j.alive()
 
 
