@@ -29,6 +29,21 @@ Through submission (swaks asks for the password):
 Try an open-relay probe (refused with 550 5.7.1):
   swaks --server 127.0.0.1:2525 --to victim@example.org
 
+Relaying through a smarthost (SES, Mailgun...) with its credential kept
+encrypted in the vault, never in a config file (README "Relaying through a
+smarthost"); with -c FILE holding the same lines instead of -o:
+  $jaga vault init -o state_dir=$run -o vault_key=file:$run/key/vault.key
+  $jaga vault set ses --user SMTP-USER -o state_dir=$run \\
+      -o vault_key=file:$run/key/vault.key        # asks for the secret
+  $jaga vault test ses -o state_dir=$run -o vault_key=file:$run/key/vault.key \\
+      --next-hop smtp://email-smtp.us-east-1.amazonaws.com:587
+and in jaga.conf (STARTTLS with certificate checks is then required):
+  # next_hop = smtp://email-smtp.us-east-1.amazonaws.com:587
+  # next_hop_auth = vault:ses
+  # vault_key = file:/etc/jaga/vault.key
+or for one listener only:
+  # listen = submission=127.0.0.1:5871;next_hop=smtp://email-smtp.us-east-1.amazonaws.com:587;next_hop_auth=vault:ses
+
 Ctrl-C stops the gateway.
 
 MSG

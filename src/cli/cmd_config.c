@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/nh_auth.h"
 #include "gateway/params.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -127,6 +128,21 @@ cmd_config_load(struct config *c, const struct cmd_config_opts *o,
 	return n;
 }
 
+/* next_hop_auth: the vault, its key and each entry, as "jaga serve"
+ * checks them at start (gateway/nh_auth.h); 1 problem or 0. */
+static int
+cmd_config_upstream(const struct settings *s, struct buf *errs)
+{
+	char err[512];
+	int rc = nh_auth_start(s, err, sizeof err);
+
+	nh_auth_done();
+	if (rc == 0)
+		return 0;
+	buf_printf(errs, "next_hop_auth: %s\n", err);
+	return 1;
+}
+
 static int
 cmd_config_check(struct config *c, const struct cmd_config_opts *o,
     struct buf *errs)
@@ -139,6 +155,8 @@ cmd_config_check(struct config *c, const struct cmd_config_opts *o,
 		/* The checks across parameters (a listener without a next
 		 * hop, both TLS files) and the defaults are judged here. */
 		n += settings_load(&s, c, errs);
+		if (n == 0)
+			n += cmd_config_upstream(&s, errs);
 		settings_done(&s);
 	}
 	if (errs->len > 0)

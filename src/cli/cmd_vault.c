@@ -614,6 +614,8 @@ cmd_vault(int argc, char **argv)
 		fputs(vault_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (strcmp(argv[1], "test") == 0)	/* its own options */
+		return cmd_vault_test(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof vault_verbs / sizeof vault_verbs[0]; i++)
 		if (strcmp(argv[1], vault_verbs[i].name) == 0)
 			v = &vault_verbs[i];

@@ -292,6 +292,10 @@ nh_conn_new(struct event_base *base, const struct nexthop_url *url,
 	    "localhost");
 	c->tls.ca_file = c->ca_file;
 	c->tls.helo_name = c->helo_name;
+	/* A credential goes only to a server whose certificate and name
+	 * were verified (RFC 4954 §4, RFC 3207 §6): never in the clear. */
+	if (url->auth[0] != '\0')
+		c->tls.mode = NH_TLS_VERIFY;
 	c->to = *to;
 	nh_copy_str(c->sessid, sizeof c->sessid, sessid ? sessid : "-");
 	c->ops = url->kind == NH_MAILDIR ? &nh_maildir_ops : &nh_smtp_ops;

@@ -19,6 +19,8 @@ struct event_base;
 
 enum nh_kind { NH_SMTP, NH_LMTP, NH_MAILDIR };
 
+#define NEXTHOP_AUTH_MAX 64		/* a vault entry name (VAULT_NAME_MAX) */
+
 struct nexthop_url {
 	enum nh_kind kind;
 	char text[512];			/* as configured */
@@ -28,6 +30,10 @@ struct nexthop_url {
 	char path[256];			/* lmtp:unix: socket, maildir: folder */
 	struct sockaddr_storage addr;	/* resolved TCP address */
 	socklen_t addrlen;
+	char auth[NEXTHOP_AUTH_MAX + 1];	/* vault entry for AUTH (RFC 4954,
+					 * next_hop_auth = vault:NAME); ""
+					 * = none.  Set: STARTTLS with
+					 * verification is required */
 };
 
 /* Parse a URL; returns 0, or -1 with a message in err. */
@@ -81,8 +87,10 @@ void nh_quit_abort(void);
 /* Log as sessid from now on (a kept connection serves a new session). */
 void nh_conn_set_sessid(struct nh_conn *c, const char *sessid);
 
-/* Connect, read the greeting, EHLO/LHLO (STARTTLS per tls mode, EHLO again).
- * The reply is the EHLO reply (ehlo_caps filled) or a made-up 4xx. */
+/* Connect, read the greeting, EHLO/LHLO (STARTTLS per tls mode, EHLO again;
+ * with url->auth, STARTTLS verified and then AUTH, see nh_auth.h).
+ * The reply is the EHLO reply (ehlo_caps filled) or a made-up 4xx: 451
+ * 4.7.0 when the next hop refused our credential. */
 void nh_open(struct nh_conn *c, nh_cb *cb, void *arg);
 /* Is the connection open and idle (no transaction in progress)? */
 int nh_is_open(const struct nh_conn *c);

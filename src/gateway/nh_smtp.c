@@ -2,10 +2,13 @@
  *
  * One connection, one command at a time (no PIPELINING), each reply read
  * with the bounded smtp_reply parser.  STARTTLS (RFC 3207) puts an OpenSSL
- * filter bufferevent over the socket one.  Every phase has a timer (RFC 5321
- * §4.5.3.2); any failure closes the connection and answers the request in
- * flight with a 451 jaga makes itself, so the session never hears 2xx for a
- * message that did not get a 2xx from the next hop after the final dot.
+ * filter bufferevent over the socket one.  A next hop with a vault
+ * credential (url.auth) then logs in, AUTH PLAIN or LOGIN (RFC 4954,
+ * gateway/nh_auth.h), after verified TLS only.  Every phase has a timer
+ * (RFC 5321 §4.5.3.2); any failure closes the connection and answers the
+ * request in flight with a 451 jaga makes itself, so the session never
+ * hears 2xx for a message that did not get a 2xx from the next hop after
+ * the final dot.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,8 +27,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 
 #include "gateway/bevio.h"
+#include "gateway/nh_auth.h"
 #include "gateway/nh_impl.h"
 #include "util/log.h"
 
@@ -39,6 +44,8 @@ enum nh_smtp_state {
 	NH_S_STARTTLS, NH_S_TLS, NH_S_READY, NH_S_MAIL, NH_S_RCPT,
 	NH_S_DATA, NH_S_BODY, NH_S_DOT, NH_S_RSET,
 	NH_S_PMAIL, NH_S_PRCPT,		/* MAIL and RCPT sent together */
+	NH_S_CRED,			/* credential decrypting (job pool) */
+	NH_S_AUTH, NH_S_AUTHLOGIN, NH_S_AUTHUSER,	/* RFC 4954 */
 	NH_S_COUNT
 };
 
@@ -59,6 +66,12 @@ struct nh_smtp {
 	const char *msg;		/* DATA: the caller's message */
 	size_t len, off;
 	int at_bol;			/* at a line start (dot-stuffing) */
+	int authed;			/* AUTH succeeded (RFC 4954 §4) */
+	struct nh_auth_job *cred_job;	/* NH_S_CRED */
+	struct vault_secret cred;	/* AUTH LOGIN: until the password is
+					 * written (locked memory) */
+	const char *mech;		/* "PLAIN" or "LOGIN" */
+	char auth_user[VAULT_USER_MAX + 1];	/* for the log line */
 };
 
 typedef void nh_smtp_handler(struct nh_smtp *s, const struct smtp_reply *r);
@@ -66,6 +79,8 @@ typedef void nh_smtp_handler(struct nh_smtp *s, const struct smtp_reply *r);
 static void nh_smtp_readcb(struct bufferevent *bev, void *arg);
 static void nh_smtp_writecb(struct bufferevent *bev, void *arg);
 static void nh_smtp_eventcb(struct bufferevent *bev, short what, void *arg);
+static void nh_smtp_cred_wipe(struct nh_smtp *s);
+static void nh_smtp_auth_begin(struct nh_smtp *s);
 
 /* ---- phases, timers, failure ---- */
 
@@ -77,6 +92,8 @@ static const char *const nh_smtp_phase[NH_S_COUNT] = {
 	[NH_S_MAIL] = "MAIL", [NH_S_RCPT] = "RCPT", [NH_S_DATA] = "DATA",
 	[NH_S_BODY] = "message transfer", [NH_S_DOT] = "end of data",
 	[NH_S_RSET] = "RSET", [NH_S_PMAIL] = "MAIL", [NH_S_PRCPT] = "RCPT",
+	[NH_S_CRED] = "AUTH", [NH_S_AUTH] = "AUTH", [NH_S_AUTHLOGIN] = "AUTH",
+	[NH_S_AUTHUSER] = "AUTH",
 };
 
 static const char *
@@ -129,6 +146,10 @@ nh_smtp_drop(struct nh_smtp *s)
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	s->bev = NULL;
+	nh_auth_cancel(s->cred_job);
+	s->cred_job = NULL;
+	nh_smtp_cred_wipe(s);
+	s->authed = 0;
 	s->tls_on = 0;
 	s->in_txn = 0;
 	s->nrcpt_ok = 0;
@@ -342,6 +363,10 @@ nh_smtp_after_ehlo(struct nh_smtp *s)
 	}
 	if (!s->tls_on && nh_smtp_tls_required(s)) {
 		nh_smtp_fail(s, "TLS required but STARTTLS not offered");
+		return;
+	}
+	if (s->c->url.auth[0] != '\0' && !s->authed) {
+		nh_smtp_auth_begin(s);
 		return;
 	}
 	nh_smtp_ready(s);
@@ -583,6 +608,161 @@ nh_smtp_tls_error(struct nh_smtp *s, char *why, size_t whylen)
 		;
 }
 
+/* ---- AUTH (RFC 4954) with the vault credential (gateway/nh_auth.h) ---- */
+
+static void
+nh_smtp_cred_wipe(struct nh_smtp *s)
+{
+	if (s->cred.secret != NULL)
+		vault_secret_free(&s->cred);
+	sodium_memzero(&s->cred, sizeof s->cred);
+}
+
+/* One line per AUTH: never the secret, nor anything sent in AUTH. */
+static void
+nh_smtp_log_auth(struct nh_smtp *s, const struct smtp_reply *r,
+    const char *reason)
+{
+	char auth[NEXTHOP_AUTH_MAX + 8];
+	int ok = r != NULL && r->code == 235;
+	struct logline l;
+
+	snprintf(auth, sizeof auth, "vault:%s", s->c->url.auth);
+	logline_begin(&l, ok ? LOG_LVL_INFO : LOG_LVL_WARN, s->c->sessid,
+	    "nexthop", "auth");
+	logline_str(&l, "auth", auth);
+	logline_str(&l, "user", s->auth_user[0] ? s->auth_user : "-");
+	logline_str(&l, "result", ok ? "ok" : "failed");
+	logline_int(&l, "code", r != NULL ? r->code : 0);
+	logline_str(&l, "mech", s->mech != NULL ? s->mech : "-");
+	if (r != NULL && !ok) {
+		logline_str(&l, "enh", r->enh);
+		logline_str(&l, "reply", r->text);
+	}
+	if (reason != NULL)
+		logline_str(&l, "reason", reason);
+	logline_end(&l);
+}
+
+/* Our credential did not work: the client is not at fault and retries
+ * later (RFC 3463 4.7.0: security, temporary); the next hop is closed. */
+static void
+nh_smtp_fail_auth(struct nh_smtp *s, const struct smtp_reply *r,
+    const char *reason)
+{
+	char text[SMTP_REPLYLINE_MAX + 64];
+
+	nh_smtp_log_auth(s, r, reason);
+	if (r != NULL)
+		snprintf(text, sizeof text, "next hop refused the gateway's "
+		    "upstream credential (%d %s)", r->code, r->enh);
+	else
+		snprintf(text, sizeof text, "next hop upstream credential "
+		    "unavailable");
+	if (s->owed) {
+		s->owed = 0;
+		nh_finish_made(s->c, 1, 451, "4.7.0", text);
+	}
+	nh_smtp_drop(s);
+}
+
+/* Write a line made by nh_auth (locked memory, by reference). */
+static void
+nh_smtp_send_secret(struct nh_smtp *s, int rc, enum nh_smtp_state st)
+{
+	smtp_reply_init(&s->reply);
+	nh_smtp_enter(s, st);
+	if (rc < 0)
+		nh_smtp_fail_auth(s, NULL, "cannot encode the credential");
+}
+
+/* The credential is decrypted: PLAIN with the initial response (RFC 4954
+ * §4, one round trip), else LOGIN; the secret is wiped once written. */
+static void
+nh_smtp_on_cred(void *arg, struct vault_secret *cred, const char *err)
+{
+	struct nh_smtp *s = arg;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	s->cred_job = NULL;
+	if (cred == NULL) {
+		nh_smtp_fail_auth(s, NULL, err);
+		return;
+	}
+	snprintf(s->auth_user, sizeof s->auth_user, "%s", cred->user);
+	if (s->ehlo.ehlo_caps & SMTP_CAP_AUTH_PLAIN) {
+		s->mech = "PLAIN";
+		nh_smtp_send_secret(s, nh_auth_put_plain(out, cred), NH_S_AUTH);
+		return;
+	}
+	s->mech = "LOGIN";
+	s->cred = *cred;	/* kept in locked memory for two steps */
+	cred->secret = NULL;
+	nh_smtp_send(s, "AUTH LOGIN\r\n", 12, NH_S_AUTHLOGIN);
+}
+
+static void
+nh_smtp_auth_begin(struct nh_smtp *s)
+{
+	unsigned caps = s->ehlo.ehlo_caps;
+
+	s->mech = NULL;
+	s->auth_user[0] = '\0';
+	if (!(caps & (SMTP_CAP_AUTH_PLAIN | SMTP_CAP_AUTH_LOGIN))) {
+		nh_smtp_fail_auth(s, NULL, "AUTH PLAIN or LOGIN not offered");
+		return;
+	}
+	nh_smtp_enter(s, NH_S_CRED);
+	s->cred_job = nh_auth_fetch(s->c->base, s->c->url.auth,
+	    nh_smtp_on_cred, s);
+	if (s->cred_job == NULL)
+		nh_smtp_fail_auth(s, NULL, "job queue not running");
+}
+
+/* 235: logged in (RFC 4954 §6); anything else (535 5.7.8 above all)
+ * fails the open with 451 4.7.0. */
+static void
+nh_smtp_on_auth(struct nh_smtp *s, const struct smtp_reply *r)
+{
+	nh_smtp_cred_wipe(s);
+	if (r->code != 235) {
+		nh_smtp_fail_auth(s, r, NULL);
+		return;
+	}
+	s->authed = 1;
+	nh_smtp_log_auth(s, r, NULL);
+	nh_smtp_ready(s);
+}
+
+/* AUTH LOGIN: 334 asks for the user name, then for the password. */
+static void
+nh_smtp_on_authlogin(struct nh_smtp *s, const struct smtp_reply *r)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (r->code != 334) {
+		nh_smtp_on_auth(s, r);
+		return;
+	}
+	nh_smtp_send_secret(s, nh_auth_put_b64(out, s->cred.user,
+	    strlen(s->cred.user)), NH_S_AUTHUSER);
+}
+
+static void
+nh_smtp_on_authuser(struct nh_smtp *s, const struct smtp_reply *r)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	int rc;
+
+	if (r->code != 334) {
+		nh_smtp_on_auth(s, r);
+		return;
+	}
+	rc = nh_auth_put_b64(out, s->cred.secret, s->cred.len);
+	nh_smtp_cred_wipe(s);
+	nh_smtp_send_secret(s, rc, NH_S_AUTH);
+}
+
 /* ---- the transaction ---- */
 
 /* A reply to a transaction command goes to the caller as it is; a 421
@@ -792,6 +972,9 @@ static nh_smtp_handler *const nh_smtp_handlers[NH_S_COUNT] = {
 	[NH_S_RSET] = nh_smtp_on_rset,
 	[NH_S_PMAIL] = nh_smtp_on_pmail,
 	[NH_S_PRCPT] = nh_smtp_on_prcpt,
+	[NH_S_AUTH] = nh_smtp_on_auth,
+	[NH_S_AUTHLOGIN] = nh_smtp_on_authlogin,
+	[NH_S_AUTHUSER] = nh_smtp_on_authuser,
 };
 
 /* ---- reading ---- */

@@ -40,6 +40,7 @@ static const char *params_check_listen(const char *v);
 static const char *params_check_domains(const char *v);
 static const char *params_check_networks(const char *v);
 static const char *params_check_next_hop(const char *v);
+static const char *params_check_next_hop_auth(const char *v);
 static const char *params_check_limits(const char *v);
 static const char *params_check_store(const char *v);
 static const char *params_check_key_limits(const char *v);
@@ -63,7 +64,8 @@ const struct param_def jaga_params[] = {
 	  params_check_hostname },
 	{ "listen", P_LIST, "inbound=127.0.0.1:2525, submission=127.0.0.1:5870",
 	  0, 0, NULL,
-	  "Listeners ROLE=ADDR:PORT[;next_hop=URL]; ROLE is inbound (RFC 5321),"
+	  "Listeners ROLE=ADDR:PORT[;next_hop=URL][;next_hop_auth=vault:NAME]"
+	  "; ROLE is inbound (RFC 5321),"
 	  " submission (RFC 6409) or submissions (implicit TLS, RFC 8314)",
 	  params_check_listen },
 	{ "local_domains", P_LIST, "demo.jaga.test", 0, 0, NULL,
@@ -157,6 +159,11 @@ const struct param_def jaga_params[] = {
 	{ "next_hop_tls_ca_file", P_STR, "", 0, 0, NULL,
 	  "PEM CA certificates for next_hop_tls = verify; empty = the system's",
 	  NULL },
+	{ "next_hop_auth", P_STR, "", 0, 0, NULL,
+	  "Log in to the next hop (RFC 4954, e.g. a smarthost like SES) with "
+	  "a vault entry: vault:NAME; STARTTLS with certificate and name "
+	  "verification is then required; empty = no AUTH",
+	  params_check_next_hop_auth },
 	{ "auth_ip_failures", P_INT, "5", 1, 1000, NULL,
 	  "AUTH failures from one client IP within auth_window that lock the "
 	  "IP out (454 4.7.0 before any password is checked)", NULL },
@@ -423,18 +430,60 @@ params_role(const char *s, size_t len, enum role *r)
 	return -1;
 }
 
-/* "ROLE=ADDR:PORT[;next_hop=URL]"; *has_nh says whether it names its own
- * next hop.  Returns 0, or -1 with a message. */
+/* "vault:NAME" (NAME as engine/vault.h: [A-Za-z0-9._-], at most
+ * NEXTHOP_AUTH_MAX); NAME goes to out.  Returns 0, or -1 with a message. */
+static int
+params_auth(const char *v, char *out, size_t outlen, char *msg,
+    size_t msglen)
+{
+	const char *name = v + 6;
+	size_t n = strlen(v) > 6 ? strlen(name) : 0;
+
+	if (strncmp(v, "vault:", 6) != 0 || n == 0 || n > NEXTHOP_AUTH_MAX ||
+	    n >= outlen || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+	    "klmnopqrstuvwxyz0123456789._-") != n)
+		return params_fail(msg, msglen, "\"%.100s\": want vault:NAME "
+		    "(NAME: letters, digits, '.', '_', '-', at most %d)", v,
+		    NEXTHOP_AUTH_MAX);
+	memcpy(out, name, n + 1);
+	return 0;
+}
+
+/* One ";OPTION=VALUE" of a listener: next_hop or next_hop_auth. */
+static int
+params_listener_opt(const char *e, const char *opt, size_t len,
+    const char *state_dir, struct listener_spec *l, int *has, char *msg,
+    size_t msglen)
+{
+	char v[PARAMS_WORD_MAX];
+
+	snprintf(v, sizeof v, "%.*s", (int)len, opt);
+	if (strncmp(v, "next_hop=", 9) == 0) {
+		has[0] = 1;
+		return params_nexthop(v + 9, state_dir, &l->next_hop, msg,
+		    msglen);
+	}
+	if (strncmp(v, "next_hop_auth=", 14) == 0) {
+		has[1] = 1;
+		return params_auth(v + 14, l->auth, sizeof l->auth, msg, msglen);
+	}
+	return params_fail(msg, msglen, "\"%.100s\": unknown option "
+	    "\"%.40s\" (want ;next_hop=URL or ;next_hop_auth=vault:NAME)", e, v);
+}
+
+/* "ROLE=ADDR:PORT[;next_hop=URL][;next_hop_auth=vault:NAME]"; has[0]
+ * says whether it names its own next hop, has[1] its own credential
+ * (in l->auth).  Returns 0, or -1 with a message. */
 static int
 params_listener(const char *e, const char *state_dir, struct listener_spec *l,
-    int *has_nh, char *msg, size_t msglen)
+    int *has, char *msg, size_t msglen)
 {
 	const char *eq = strchr(e, '='), *semi;
 	char addr[PARAMS_WORD_MAX];
 	size_t alen;
 
 	memset(l, 0, sizeof *l);
-	*has_nh = 0;
+	has[0] = has[1] = 0;
 	snprintf(l->text, sizeof l->text, "%s", e);	/* cut: for logs */
 	if (eq == NULL)
 		return params_fail(msg, msglen, "\"%.100s\": want "
@@ -450,13 +499,16 @@ params_listener(const char *e, const char *state_dir, struct listener_spec *l,
 	if (hostport_parse(addr, &l->addr, &l->addrlen) < 0)
 		return params_fail(msg, msglen, "\"%.100s\": bad address \"%.60s\" "
 		    "(want IPV4:PORT, [IPV6]:PORT or :PORT)", e, addr);
-	if (semi == NULL)
-		return 0;
-	if (strncmp(semi + 1, "next_hop=", 9) != 0)
-		return params_fail(msg, msglen, "\"%.100s\": unknown option "
-		    "\"%.40s\" (want ;next_hop=URL)", e, semi + 1);
-	*has_nh = 1;
-	return params_nexthop(semi + 10, state_dir, &l->next_hop, msg, msglen);
+	while (semi != NULL) {
+		const char *opt = semi + 1;
+
+		semi = strchr(opt, ';');
+		if (params_listener_opt(e, opt, semi != NULL ?
+		    (size_t)(semi - opt) : strlen(opt), state_dir, l, has, msg,
+		    msglen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- checks run by config_set ---- */
@@ -480,7 +532,7 @@ params_check_listen(const char *v)
 {
 	struct listener_spec l;
 	char w[PARAMS_WORD_MAX];
-	int n, has_nh, count = 0;
+	int n, has[2], count = 0;
 
 	while ((n = params_word(&v, w, sizeof w)) != 0) {
 		if (n < 0) {
@@ -488,7 +540,7 @@ params_check_listen(const char *v)
 			    "longer than %d bytes", PARAMS_WORD_MAX - 1);
 			return params_msg;
 		}
-		if (params_listener(w, NULL, &l, &has_nh, params_msg,
+		if (params_listener(w, NULL, &l, has, params_msg,
 		    sizeof params_msg) < 0)
 			return params_msg;
 		count++;
@@ -533,6 +585,17 @@ static const char *
 params_check_networks(const char *v)
 {
 	return params_check_each(v, params_network_ok);
+}
+
+static const char *
+params_check_next_hop_auth(const char *v)
+{
+	char name[NEXTHOP_AUTH_MAX + 1];
+
+	if (v[0] == '\0' || params_auth(v, name, sizeof name, params_msg,
+	    sizeof params_msg) == 0)
+		return NULL;
+	return params_msg;
 }
 
 static const char *
@@ -775,13 +838,38 @@ params_dup_listener(struct params_ctx *x, const struct listener_spec *l,
 	return 0;
 }
 
+/* The listener's own next_hop_auth; else, with the global next hop, the
+ * global one.  Only an SMTP next hop can log in. */
+static int
+params_listener_auth(struct params_ctx *x, struct listener_spec *l,
+    const int *has, const char *entry)
+{
+	const char *v = config_str(x->c, "next_hop_auth");
+	char *auth = l->next_hop.auth;
+
+	if (has[1])
+		snprintf(auth, sizeof l->next_hop.auth, "%s", l->auth);
+	else if (!has[0] && v[0] != '\0' &&
+	    params_auth(v, auth, sizeof l->next_hop.auth, x->msg,
+	    sizeof x->msg) < 0) {
+		params_err(x, "next_hop_auth", "%s", x->msg);
+		return -1;
+	}
+	if (auth[0] != '\0' && l->next_hop.kind != NH_SMTP) {
+		params_err(x, has[1] ? "listen" : "next_hop_auth", "\"%.100s\": "
+		    "AUTH needs an smtp:// next hop", entry);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 params_load_listeners(struct params_ctx *x)
 {
 	const char *const *w = config_list(x->c, "listen");
 	size_t n = params_count(w), i;
 	struct nexthop_url global;
-	int have_global = params_global_nexthop(x, &global), has_nh;
+	int have_global = params_global_nexthop(x, &global), has[2];
 	int no_global = config_str(x->c, "next_hop")[0] == '\0';
 
 	if (n == 0) {
@@ -795,18 +883,20 @@ params_load_listeners(struct params_ctx *x)
 	x->s->listeners = x->p->listeners;
 	for (i = 0; i < n; i++) {
 		struct listener_spec *l = &x->p->listeners[x->s->nlisteners];
-		if (params_listener(w[i], x->s->state_dir, l, &has_nh, x->msg,
+		if (params_listener(w[i], x->s->state_dir, l, has, x->msg,
 		    sizeof x->msg) < 0) {
 			params_err(x, "listen", "%s", x->msg);
 			continue;
 		}
-		if (!has_nh && no_global)
+		if (!has[0] && no_global)
 			params_err(x, "listen", "\"%.100s\": no next hop (set "
 			    "next_hop or add ;next_hop=URL)", w[i]);
-		if (!has_nh && !have_global)
+		if (!has[0] && !have_global)
 			continue;
-		if (!has_nh)
+		if (!has[0])
 			l->next_hop = global;
+		if (params_listener_auth(x, l, has, w[i]) < 0)
+			continue;
 		if (!params_dup_listener(x, l, w[i]))
 			x->s->nlisteners++;
 	}

@@ -28,6 +28,7 @@ struct listener_spec {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct nexthop_url next_hop;	/* this listener's next hop */
+	char auth[NEXTHOP_AUTH_MAX + 1];	/* ;next_hop_auth=vault:NAME */
 };
 
 enum bare_lf_policy { BARE_LF_REJECT, BARE_LF_NORMALIZE };
@@ -73,7 +74,10 @@ struct settings {
 
 /* Validate c and build *s.  Problems go to errs (one line each, naming the
  * parameter); returns the number of problems.  listen entries have the form
- *   ROLE=ADDR:PORT[;next_hop=URL]   ROLE is inbound|submission|submissions
+ *   ROLE=ADDR:PORT[;next_hop=URL][;next_hop_auth=vault:NAME]
+ * ROLE is inbound|submission|submissions; next_hop_auth applies to the
+ * listener's own next hop, else the global next_hop_auth to the global
+ * next_hop.
  * Each line reads "ORIGIN: PARAMETER: problem" (ORIGIN as config_origin,
  * left out for a default).  s points into c, which must outlive it.  On
  * failure s is already released (settings_done on it is harmless). */

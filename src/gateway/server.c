@@ -22,6 +22,7 @@
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
 #include "gateway/shared.h"
+#include "gateway/nh_auth.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -374,6 +375,26 @@ server_loop(struct server *sv, sigset_t *sigs)
 		pthread_join(sv->threads[i], NULL);
 }
 
+/* Upstream credentials (nh_auth.h), checked as the user that will read
+ * them: with run_as only after the switch (the vault and its key belong
+ * to that user then, like state_dir), else at once.  A problem stops the
+ * start instead of failing every upstream login later. */
+static int
+server_upstream_ready(const struct settings *st, int dropped)
+{
+	char err[512];
+
+	if ((st->run_as[0] != '\0') != dropped ||
+	    nh_auth_start(st, err, sizeof err) == 0)
+		return 0;
+	if (dropped)
+		log_msg(LOG_LVL_ERR, "config", "%s (as run_as %s)", err,
+		    st->run_as);
+	else
+		log_msg(LOG_LVL_ERR, "config", "%s", err);
+	return -1;
+}
+
 /* Become run_as once the ports are bound and the keys read, the way
  * Postfix's smtpd runs as "postfix": an attacker who finds a bug in the
  * SMTP code does not get root.  state_dir is handed to that user. */
@@ -509,6 +530,8 @@ server_run(const struct settings *st)
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL ||
 	    alerting_new(st, &sv.alerts, err, sizeof err) < 0) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
+	} else if (server_upstream_ready(st, 0) < 0) {
+		;	/* logged */
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
 		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
@@ -517,6 +540,7 @@ server_run(const struct settings *st)
 		guard_set_alerts(gd, sv.alerts);
 		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
 		    server_drop_root(st) == 0 &&
+		    server_upstream_ready(st, 1) == 0 &&
 		    server_store_ready(adb, gd, sh) == 0 &&
 		    server_alerts_start(sv.alerts) == 0 &&
 		    (rw = server_rotwatch(&sv)) != NULL) {
@@ -535,5 +559,6 @@ server_run(const struct settings *st)
 	authdb_free(adb);
 	lockout_free(lk);
 	users_free(users);
+	nh_auth_done();
 	return r;
 }

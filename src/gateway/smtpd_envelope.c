@@ -62,6 +62,26 @@ envelope_wait(struct session *s)
 	s->state = S_WAIT;
 }
 
+/* The enhanced code for a next hop that could not be opened: 4.7.0 when
+ * it refused the gateway's upstream credential (nh_smtp.c AUTH), else
+ * 4.4.1.  Neither is the client's fault: 451, it retries. */
+static const char *
+envelope_open_enh(const struct smtp_reply *r)
+{
+	return strcmp(r->enh, "4.7.0") == 0 ? "4.7.0" : "4.4.1";
+}
+
+static void
+envelope_open_reply(struct session *s, const struct smtp_reply *r)
+{
+	if (strcmp(envelope_open_enh(r), "4.7.0") == 0)
+		smtpd_reply(s, 451, "4.7.0", "Error: the gateway's upstream "
+		    "credential was refused, try again later");
+	else
+		smtpd_reply(s, 451, "4.4.1", "Error: next hop not available, "
+		    "try again later");
+}
+
 /* The next hop failed while opening or resetting: answer 4xx, start anew. */
 static void
 envelope_nh_failed(struct session *s, const struct smtp_reply *r)
@@ -70,9 +90,9 @@ envelope_nh_failed(struct session *s, const struct smtp_reply *r)
 
 	snprintf(why, sizeof why, "next hop not available: %d %s", r->code,
 	    r->text);
-	smtpd_log_answer(s, "mail", "from", s->pending_path, 451, "4.4.1", why);
-	smtpd_reply(s, 451, "4.4.1", "Error: next hop not available, try "
-	    "again later");
+	smtpd_log_answer(s, "mail", "from", s->pending_path, 451,
+	    envelope_open_enh(r), why);
+	envelope_open_reply(s, r);
 	nh_conn_free(s->nh);
 	s->nh = NULL;
 	s->nh_tx = 0;
@@ -378,10 +398,9 @@ rcpt_pipe_opened(void *arg, const struct smtp_reply *r, int n)
 		rcpt_pipe_send(s);
 		return;
 	}
-	smtpd_log_answer(s, "rcpt", "to", s->pending_path, 451, "4.4.1",
-	    "next hop not available");
-	smtpd_reply(s, 451, "4.4.1", "Error: next hop not available, try "
-	    "again later");
+	smtpd_log_answer(s, "rcpt", "to", s->pending_path, 451,
+	    envelope_open_enh(r), "next hop not available");
+	envelope_open_reply(s, r);
 	nh_conn_free(s->nh);
 	s->nh = NULL;
 	smtpd_resume(s);

@@ -395,7 +395,7 @@ test_jaga_table(void)
 		"next_hop_greeting_timeout", "next_hop_command_timeout",
 		"next_hop_data_init_timeout", "next_hop_data_block_timeout",
 		"next_hop_data_done_timeout", "next_hop_tls",
-		"next_hop_tls_ca_file", "log", "log_level", "shutdown_timeout", "run_as", "next_hop_cache",
+		"next_hop_tls_ca_file", "next_hop_auth", "log", "log_level", "shutdown_timeout", "run_as", "next_hop_cache",
 		"next_hop_cache_time", "next_hop_pipelining", "auth_ip_failures", "auth_window",
 		"auth_ip_lockout", "auth_ip_lockout_max", "auth_spray_accounts",
 		"auth_account_ips", "auth_account_failures",
@@ -580,6 +580,38 @@ test_settings_good(void)
 	buf_done(&errs);
 }
 
+/* next_hop_auth: the global one goes with the global next hop; a
+ * listener's own ;next_hop_auth= with its own or the global next hop. */
+static void
+test_settings_auth(void)
+{
+	static const char *const kv[] = {
+		"next_hop", "smtp://127.0.0.1:2526",
+		"next_hop_auth", "vault:ses",
+		"listen", "inbound=127.0.0.1:25, submission=127.0.0.1:587;"
+		    "next_hop_auth=vault:app.relay-1, submissions=127.0.0.1:465;"
+		    "next_hop=smtp://127.0.0.1:2527",
+		NULL,
+	};
+	struct settings s;
+	struct config *c;
+	struct buf errs;
+
+	buf_init(&errs, 8192);
+	CHECK_INT(t_settings(&s, &c, kv, &errs), 0, "auth settings");
+	CHECK_STR(errs.data ? errs.data : "", "", "no errors");
+	CHECK_INT(s.nlisteners, 3, "three listeners");
+	if (s.nlisteners == 3) {
+		CHECK_STR(s.listeners[0].next_hop.auth, "ses", "global auth");
+		CHECK_STR(s.listeners[1].next_hop.auth, "app.relay-1", "own");
+		CHECK_INT(s.listeners[1].next_hop.port, 2526, "global hop");
+		CHECK_STR(s.listeners[2].next_hop.auth, "", "own hop: none");
+	}
+	settings_done(&s);
+	config_free(c);
+	buf_done(&errs);
+}
+
 /* Bad single values are refused by config_set (naming the origin), and
  * the checks across parameters come from settings_load. */
 static void
@@ -603,7 +635,7 @@ test_settings_bad(void)
 		  "1.2.3.4:25\": want ROLE=ADDR:PORT[;next_hop=URL]\n" },
 		{ "listen", "inbound=1.2.3.4:25;foo=bar", 1, "-o: listen: "
 		  "\"inbound=1.2.3.4:25;foo=bar\": unknown option \"foo=bar\" "
-		  "(want ;next_hop=URL)\n" },
+		  "(want ;next_hop=URL or ;next_hop_auth=vault:NAME)\n" },
 		{ "listen", "inbound=1.2.3.4:25;next_hop=ftp://x", 1, NULL },
 		{ "listen", "", 1,
 		  "-o: listen: at least one listener is required\n" },
@@ -645,6 +677,17 @@ test_settings_bad(void)
 		{ "limits_net_prefix4", "33", 1, NULL },
 		{ "burst_action", "block", 1, NULL },
 		{ "burst_baseline_days", "0", 1, NULL },
+		/* next hop AUTH with a vault entry (issue 4 §2) */
+		{ "next_hop_auth", "ses", 1, "-o: next_hop_auth: \"ses\": want "
+		  "vault:NAME (NAME: letters, digits, '.', '_', '-', at most "
+		  "64)\n" },
+		{ "next_hop_auth", "vault:a/b", 1, NULL },
+		{ "next_hop_auth", "vault:ses", 2, NULL },	/* maildir */
+		{ "listen", "inbound=1.2.3.4:25;next_hop_auth=vault:", 1, NULL },
+		{ "listen", "inbound=1.2.3.4:25;next_hop=lmtp://1.2.3.4;"
+		  "next_hop_auth=vault:ses", 1, "-o: listen: \"inbound=1.2.3.4:25"
+		  ";next_hop=lmtp://1.2.3.4;next_hop_auth=vault:ses\": AUTH needs "
+		  "an smtp:// next hop\n" },
 	};
 	struct settings s;
 	struct config *c;
@@ -715,6 +758,7 @@ main(void)
 	test_jaga_table();
 	test_settings_defaults();
 	test_settings_good();
+	test_settings_auth();
 	test_settings_bad();
 	test_settings_origin();
 	CHECK_STR(role_name(ROLE_SUBMISSIONS), "submissions", "role_name");

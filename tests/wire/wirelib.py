@@ -504,10 +504,14 @@ class Postfix:
     Maildir delivery to self.mail_dir/<domain>/<user>/ for SINK_USERS;
     unknown users are refused at RCPT time (550 5.1.1).
     kind="client": relays everything it receives to relayhost.
+    smarthost={"cert": PEM, "key": PEM, "users": {name: password}}: an
+    upstream like SES: STARTTLS required (that certificate), and only
+    clients logged in with Cyrus SASL (a sasldb made by saslpasswd2, the
+    password on its stdin) may send; AUTH PLAIN and LOGIN, only over TLS.
     """
 
     def __init__(self, kind="sink", addr="127.0.0.2", port=None, relayhost=None, extra=None,
-                 hostname=None):
+                 hostname=None, smarthost=None):
         self.kind = kind
         self.addr = addr
         self.port = port or free_port(addr)
@@ -587,6 +591,8 @@ class Postfix:
                 "smtp_tls_security_level": "may",
                 "smtp_helo_name": self.hostname,
             })
+        if smarthost:
+            main.update(self._smarthost(smarthost))
         main.update(extra or {})
         self.main = main
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
@@ -595,6 +601,39 @@ class Postfix:
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(listen="%s:%d" % (addr, self.port)))
         self.started = False
+
+    def _smarthost(self, sh):
+        """Cyrus SASL config and sasldb in self.conf; the main.cf lines."""
+        sasldb = os.path.join(self.conf, "sasldb2")
+        for name, password in sh["users"].items():
+            r = subprocess.run(["/usr/sbin/saslpasswd2", "-f", sasldb, "-c", "-p",
+                                "-u", self.hostname, name],
+                               input=password.encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30)
+            assert r.returncode == 0, r.stdout
+        os.chown(sasldb, self.uid, self.gid)
+        os.chmod(sasldb, 0o600)
+        # Debian's Postfix reads $config_directory/sasl/smtpd.conf (it
+        # does not follow cyrus_sasl_config_path)
+        os.makedirs(os.path.join(self.conf, "sasl"))
+        with open(os.path.join(self.conf, "sasl", "smtpd.conf"), "w") as f:
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                    "sasldb_path: %s\nmech_list: %s\n"
+                    % (sasldb, sh.get("mechs", "PLAIN LOGIN")))
+        return {
+            "smtpd_tls_security_level": "encrypt",
+            "smtpd_tls_cert_file": sh["cert"],
+            "smtpd_tls_key_file": sh["key"],
+            "smtpd_tls_loglevel": "1",
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "cyrus",
+            "smtpd_sasl_path": "smtpd",
+            "smtpd_sasl_local_domain": self.hostname,
+            "smtpd_sasl_security_options": "noanonymous",
+            "smtpd_tls_auth_only": "yes",
+            "smtpd_relay_restrictions": "permit_sasl_authenticated, reject",
+            "mynetworks": "127.255.255.255/32",
+        }
 
     def postfix(self, *args, check=True):
         r = subprocess.run(["/usr/sbin/postfix", "-c", self.conf] + list(args),
