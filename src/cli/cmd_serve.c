@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "gateway/params.h"
 #include "gateway/server.h"
+#include "util/harden.h"
 #include "util/log.h"
 
 #define DEFAULT_CONFIG JAGA_CONFIG_PATH
@@ -127,6 +128,9 @@ serve_run(struct config *cfg)
 	}
 	buf_done(&errs);
 	serve_log_setup(cfg);
+	/* AUTH passwords and upstream secrets pass through this process:
+	 * no core file (it stays debuggable with gdb/ptrace) */
+	harden_no_core(0);
 	r = serve_state_dir(st.state_dir) == 0 && server_run(&st) == 0 ? 0 : 1;
 	settings_done(&st);
 	return r;

@@ -23,6 +23,7 @@
 #include "engine/rotation.h"
 #include "engine/store.h"
 #include "engine/susp_redis.h"
+#include "util/harden.h"
 #include "util/netaddr.h"
 
 #define USER_PATH_MAX 4096
@@ -964,6 +965,7 @@ cmd_user(int argc, char **argv)
 		    argv[1], user_usage);
 		return 2;
 	}
+	harden_no_core(1);	/* passwords pass through: no core, no ptrace */
 	uo.days = -1;
 	buf_init(&uo.overrides, 256 * 1024);
 	if ((uo.id = calloc(1, sizeof *uo.id)) == NULL)

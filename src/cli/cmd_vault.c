@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -23,6 +21,7 @@
 #include "cli/cli_out.h"
 #include "cli/cmd.h"
 #include "engine/vault.h"
+#include "util/harden.h"
 
 #define VAULT_CLI_PATH_MAX 4096
 #define VAULT_DAYS_MAX 36500
@@ -590,17 +589,6 @@ vault_run(struct vault_cli *c, const struct vault_verb *v, int argc,
 	return v->fn(c, argv + optind);
 }
 
-/* No core dumps and no ptrace by our own uid while keys are in memory
- * (prctl(2) PR_SET_DUMPABLE; RLIMIT_CORE for the rest). */
-static void
-vault_harden(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 int
 cmd_vault(int argc, char **argv)
 {
@@ -608,7 +596,7 @@ cmd_vault(int argc, char **argv)
 	const struct vault_verb *v = NULL;
 	int r;
 
-	vault_harden();
+	harden_no_core(1);	/* keys in memory: no core, no ptrace */
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		fputs(vault_usage, argc < 2 ? stderr : stdout);

@@ -96,3 +96,12 @@ def test_run_as_unknown_user_is_a_clear_error(jaga_bin, tmp_path):
                        capture_output=True, text=True, timeout=20)
     assert c.returncode == 1
     assert "run_as: no such user on this system" in c.stderr, c.stderr
+
+
+def test_no_core_file(jaga_factory):
+    """AUTH passwords and upstream secrets pass through the daemon: it
+    makes no core file (RLIMIT_CORE 0, soft and hard)."""
+    j = jaga_factory()
+    with open("/proc/%d/limits" % j.proc.pid) as f:
+        line = [l for l in f if l.startswith("Max core file size")][0]
+    assert line.split()[4:6] == ["0", "0"], line
