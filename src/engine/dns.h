@@ -118,4 +118,17 @@ int dns_table_add_name(struct dns_lookup *l, const char *name);
  * does (its "spftimeout" case).  The name exists.  Returns 0 or -1. */
 int dns_table_timeout(struct dns_lookup *l, const char *name);
 
+/* ---- libunbound, for the daemon and the CLI (dns_unbound.c) ----
+ * resolver "HOST[:PORT]" (HOST an IPv4 or IPv6 address, "[v6]:PORT" with a
+ * port; 53 by default) forwards every query there; "" recurses from the
+ * root itself (with DNSSEC when Debian's /usr/share/dns/root.key exists).
+ * One context for all threads, its cache honouring TTLs.  A query not
+ * answered within the timeout (DNS_TIMEOUT_MS) is cancelled: TEMPFAIL.
+ * NULL with a message in err on a bad resolver or a libunbound failure. */
+#define DNS_TIMEOUT_MS	5000
+struct dns_lookup *dns_unbound_new(const char *resolver, char *err,
+    size_t errlen);
+/* Set the timeout of a lookup from dns_unbound_new, before sharing it. */
+void dns_unbound_timeout(struct dns_lookup *l, int ms);
+
 #endif
