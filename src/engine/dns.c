@@ -2,8 +2,11 @@
  * (see dns.h, dns_int.h). */
 #include "engine/dns_int.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/netaddr.h"
 
 static const struct {
 	enum dns_type type;
@@ -143,4 +146,40 @@ dns_result_drop(struct dns_result *r)
 	if (rr->txt != NULL)
 		r->txtused = (size_t)(rr->txt - r->txtbuf);
 	r->truncated++;
+}
+
+/* "HOST[:PORT]": a bare IPv6 address is HOST alone (it has colons), a
+ * port with IPv6 needs "[v6]:PORT"; 53 by default. */
+int
+dns_resolver_addr(const char *resolver, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	char tmp[128], addr[INET6_ADDRSTRLEN];
+	const char *colon = strchr(resolver, ':');
+
+	if (resolver[0] == '[' && strstr(resolver, "]:") == NULL)
+		snprintf(tmp, sizeof tmp, "%s:53", resolver);
+	else if (resolver[0] == '[' || (colon && !strchr(colon + 1, ':')))
+		snprintf(tmp, sizeof tmp, "%s", resolver);
+	else if (colon)
+		snprintf(tmp, sizeof tmp, "[%s]:53", resolver);
+	else
+		snprintf(tmp, sizeof tmp, "%s:53", resolver);
+	if (tmp[0] == ':' || hostport_parse(tmp, &ss, &slen) != 0)
+		return -1;
+	sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof addr);
+	snprintf(out, outlen, "%s@%u", addr, sockaddr_port((struct sockaddr *)&ss));
+	return 0;
+}
+
+const char *
+dns_resolver_check(const char *v)
+{
+	char out[128];
+
+	if (v[0] == '\0' || dns_resolver_addr(v, out, sizeof out) == 0)
+		return NULL;
+	return "want HOST[:PORT] with HOST an IP address ([v6]:PORT with a "
+	    "port), or empty for recursion";
 }

@@ -126,6 +126,11 @@ int dns_table_timeout(struct dns_lookup *l, const char *name);
  * answered within the timeout (DNS_TIMEOUT_MS) is cancelled: TEMPFAIL.
  * NULL with a message in err on a bad resolver or a libunbound failure. */
 #define DNS_TIMEOUT_MS	5000
+/* resolver ("" excluded) as libunbound's "ADDR@PORT" into out; 0 or -1. */
+int dns_resolver_addr(const char *resolver, char *out, size_t outlen);
+/* The check of the resolver parameter: NULL when v is "" or good, else
+ * what is wrong (static text). */
+const char *dns_resolver_check(const char *v);
 struct dns_lookup *dns_unbound_new(const char *resolver, char *err,
     size_t errlen);
 /* Set the timeout of a lookup from dns_unbound_new, before sharing it. */

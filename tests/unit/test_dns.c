@@ -255,6 +255,40 @@ test_wire_long(void)
 	CHECK_INT(dns_wire_name(w, 255, &used, out), -1, "no end in rdata");
 }
 
+static void
+test_resolver(void)
+{
+	static const struct {
+		const char *in, *want;	/* NULL: refused */
+	} rows[] = {
+		{ "127.0.0.1", "127.0.0.1@53" },
+		{ "127.0.0.1:5353", "127.0.0.1@5353" },
+		{ "::1", "::1@53" },
+		{ "[::1]", "::1@53" },
+		{ "[::1]:5353", "::1@5353" },
+		{ "2001:db8::53", "2001:db8::53@53" },
+		{ "dns.example", NULL }, { "dns.example:53", NULL },
+		{ ":53", NULL }, { "127.0.0.1:", NULL },
+		{ "127.0.0.1:70000", NULL }, { "[::1]:x", NULL },
+		{ "127.0.0.1 ", NULL },
+	};
+	char out[128];
+	size_t i;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int rc = dns_resolver_addr(rows[i].in, out, sizeof out);
+
+		CHECK_INT(rc, rows[i].want ? 0 : -1, "resolver \"%s\"",
+		    rows[i].in);
+		if (rc == 0 && rows[i].want)
+			CHECK_STR(out, rows[i].want, "resolver \"%s\"",
+			    rows[i].in);
+		CHECK_INT(dns_resolver_check(rows[i].in) == NULL,
+		    rows[i].want != NULL, "check \"%s\"", rows[i].in);
+	}
+	CHECK(dns_resolver_check("") == NULL, "empty: recursion");
+}
+
 int
 main(void)
 {
@@ -267,5 +301,6 @@ main(void)
 	test_names();
 	test_wire();
 	test_wire_long();
+	test_resolver();
 	return harness_end("dns");
 }
