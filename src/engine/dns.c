@@ -2,6 +2,7 @@
  * (see dns.h, dns_int.h). */
 #include "engine/dns_int.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -51,6 +52,31 @@ dns_status_name(enum dns_status s)
 	};
 
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+int
+dns_reverse_name(const char *ip, char out[DNS_NAME_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t a[16];
+	size_t o = 0;
+	int i;
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(out, DNS_NAME_MAX + 1, "%u.%u.%u.%u.in-addr.arpa",
+		    a[3], a[2], a[1], a[0]);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return -1;
+	for (i = 15; i >= 0; i--) {	/* 64 + 8 octets: fits */
+		out[o++] = hex[a[i] & 15];
+		out[o++] = '.';
+		out[o++] = hex[a[i] >> 4];
+		out[o++] = '.';
+	}
+	memcpy(out + o, "ip6.arpa", sizeof "ip6.arpa");
+	return 0;
 }
 
 void

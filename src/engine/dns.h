@@ -86,6 +86,10 @@ const char *dns_type_name(enum dns_type t);
 int dns_type_parse(const char *s, enum dns_type *t);
 /* "ok", "nxdomain", "nodata", "tempfail", "permfail". */
 const char *dns_status_name(enum dns_status s);
+/* The name to ask PTR for an address given as text: "192.0.2.1" ->
+ * "1.2.0.192.in-addr.arpa" (RFC 1035 §3.5), "2001:db8::1" -> 32 nibbles
+ * ".ip6.arpa" (RFC 3596 §2.5).  Returns 0, -1 when ip is not an address. */
+int dns_reverse_name(const char *ip, char out[DNS_NAME_MAX + 1]);
 
 /* ---- a table of records, for tests (dns_table.c) ----
  * Built from a suite's zone data, then only read: the query semantics are

@@ -256,6 +256,33 @@ test_wire_long(void)
 }
 
 static void
+test_reverse(void)
+{
+	static const struct {
+		const char *in, *want;
+	} rows[] = {
+		{ "192.0.2.1", "1.2.0.192.in-addr.arpa" },
+		{ "10.0.0.255", "255.0.0.10.in-addr.arpa" },
+		{ "2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		  "8.b.d.0.1.0.0.2.ip6.arpa" },
+		{ "CAFE:BABE::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		  "e.b.a.b.e.f.a.c.ip6.arpa" },
+		{ "example.com", NULL }, { "192.0.2", NULL }, { "", NULL },
+		{ "192.0.2.1/24", NULL },
+	};
+	char out[DNS_NAME_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int rc = dns_reverse_name(rows[i].in, out);
+
+		CHECK_INT(rc, rows[i].want ? 0 : -1, "reverse %s", rows[i].in);
+		if (rc == 0 && rows[i].want)
+			CHECK_STR(out, rows[i].want, "reverse %s", rows[i].in);
+	}
+}
+
+static void
 test_resolver(void)
 {
 	static const struct {
@@ -302,5 +329,6 @@ main(void)
 	test_wire();
 	test_wire_long();
 	test_resolver();
+	test_reverse();
 	return harness_end("dns");
 }

@@ -83,6 +83,8 @@ def test_cname_followed(jaga_bin, zone):
 def test_ptr(jaga_bin, zone):
     rc, head, rrs, _ = dig(jaga_bin, zone, "10.2.0.192.in-addr.arpa", "PTR")
     assert (rc, head[0], rrs) == (0, "ok", ["10.2.0.192.in-addr.arpa 300 PTR mail.example.test"])
+    rc, head, rrs, _ = dig(jaga_bin, zone, "192.0.2.10", "PTR")      # an address: reversed
+    assert (rc, head[0], rrs) == (0, "ok", ["10.2.0.192.in-addr.arpa 300 PTR mail.example.test"])
 
 
 @pytest.mark.parametrize("name,rtype,status", [
