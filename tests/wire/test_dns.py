@@ -14,7 +14,7 @@ ZONE = {
     "example.test": [
         {"A": "192.0.2.10"}, {"A": "192.0.2.11"}, {"AAAA": "2001:db8::10"},
         {"MX": [10, "mx1.example.test"]}, {"MX": [20, "MX2.Example.test."]},
-        {"TXT": "v=spf1 mx -all"},
+        {"TXT": "v=spf1 mx -all"}, {"SPF": "v=spf1 -all"}, {"TXT": ""},
     ],
     "long.example.test": [{"TXT": [LONG[:200], LONG[200:450], LONG[450:]]}],
     "quote.example.test": [{"TXT": 'a"b\\c\nd'}],
@@ -62,6 +62,14 @@ def test_mx_names_lowercase_no_dot(jaga_bin, zone):
                            "example.test 300 MX 20 mx2.example.test"]
 
 
+def test_txt_and_spf_kept_apart(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "example.test", "TXT")
+    assert (rc, head[0]) == (0, "ok")
+    assert sorted(rrs) == ['example.test 300 TXT ""', 'example.test 300 TXT "v=spf1 mx -all"']
+    rc, head, rrs, _ = dig(jaga_bin, zone, "example.test", "SPF")     # type 99
+    assert (rc, head[0], rrs) == (0, "ok", ['example.test 300 SPF "v=spf1 -all"'])
+
+
 def test_txt_long_several_strings_joined(jaga_bin, zone):
     assert len(LONG) > 1400   # past the EDNS size: truncated over UDP, then TCP
     rc, head, rrs, _ = dig(jaga_bin, zone, "long.example.test", "TXT")
@@ -76,8 +84,10 @@ def test_txt_escaped_on_output(jaga_bin, zone):
 
 
 def test_cname_followed(jaga_bin, zone):
-    rc, head, rrs, _ = dig(jaga_bin, zone, "alias.example.test", "TXT")
-    assert (rc, head[0], rrs) == (0, "ok", ['alias.example.test 300 TXT "v=spf1 mx -all"'])
+    rc, head, rrs, _ = dig(jaga_bin, zone, "alias.example.test", "MX")
+    assert (rc, head[0]) == (0, "ok")
+    assert sorted(rrs) == ["alias.example.test 300 MX 10 mx1.example.test",
+                           "alias.example.test 300 MX 20 mx2.example.test"]
 
 
 def test_ptr(jaga_bin, zone):
