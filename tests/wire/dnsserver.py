@@ -45,11 +45,20 @@ def _norm(name):
 
 def _txt_strings(value):
     """A TXT value (str or list of str) as <character-string>s of at most
-    255 octets (a longer string is split, RFC 7208 §3.3)."""
+    255 octets (a longer string is split, RFC 7208 §3.3).  Text is sent as
+    Latin-1 when it fits (the suites write raw octets such as "\\x80" or a
+    UTF-8 BOM that way), else as UTF-8; an empty list is one empty string,
+    as the openspf suite's driver reads "SPF: []"."""
     parts = value if isinstance(value, list) else [value]
     out = []
-    for p in parts:
-        b = p.encode("utf-8", "surrogateescape") if isinstance(p, str) else bytes(p)
+    for p in parts or [""]:
+        if isinstance(p, str):
+            try:
+                b = p.encode("latin-1")
+            except UnicodeEncodeError:
+                b = p.encode("utf-8")
+        else:
+            b = bytes(p)
         out.extend(b[i:i + 255] for i in range(0, len(b), 255) or [0])
     return out
 
@@ -86,8 +95,11 @@ class DNSServer:
         return "%s:%d" % (self.host, self.port)
 
     # ---- the zone ----
-    def set_zone(self, zone):
-        """Replace the zone with a dict, or the path of a YAML/JSON file."""
+    def set_zone(self, zone, spf_as_txt=False):
+        """Replace the zone with a dict, or the path of a YAML/JSON file.
+        spf_as_txt: the openspf suite's driver rule, outside its "Selecting
+        records" scenario: an SPF entry also stands for a TXT record with
+        the same text, unless the name has a TXT entry of its own."""
         if isinstance(zone, str):
             with open(zone) as f:
                 if zone.endswith(".json"):
@@ -99,7 +111,11 @@ class DNSServer:
             self._zone = {}
         for name, entries in (zone or {}).items():
             self.add_name(name)
-            for e in entries or []:
+            entries = list(entries or [])
+            if spf_as_txt and not any(isinstance(e, dict) and "TXT" in e for e in entries):
+                entries += [{"TXT": e["SPF"]} for e in entries
+                            if isinstance(e, dict) and "SPF" in e]
+            for e in entries:
                 if e == "TIMEOUT":
                     self.timeout(name)
                     continue

@@ -201,3 +201,26 @@ def test_cache_honours_the_ttl(jaga_bin):
         assert srv.asked("long.example.test", "TXT") == 1
     finally:
         srv.stop()
+
+
+OPENSPF = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata",
+                       "spf", "openspf", "rfc7208-tests.shared.yml")
+
+
+@pytest.mark.skipif(not os.path.exists(OPENSPF), reason="no ../shared/testdata")
+def test_openspf_zonedata_served(jaga_bin, dns_server):
+    import yaml
+    with open(OPENSPF) as f:
+        docs = {d["description"]: d for d in yaml.safe_load_all(f)}
+    for d in docs.values():     # every scenario's zone loads
+        dns_server.set_zone(d["zonedata"], spf_as_txt=d["description"] != "Selecting records")
+    dns_server.set_zone(docs["Record lookup"]["zonedata"], spf_as_txt=True)
+    rc, head, rrs, _ = dig(jaga_bin, dns_server, "spftimeout.example.net", "TXT")
+    assert (rc, head[0], rrs) == (0, "ok", ['spftimeout.example.net 300 TXT "v=spf1 -all"'])
+    rc, head, _, _ = dig(jaga_bin, dns_server, "nospftxttimeout.example.net", "TXT", timeout="1s")
+    assert (rc, head[0]) == (1, "tempfail")
+    rc, head, rrs, _ = dig(jaga_bin, dns_server, "spfonly.example.net", "TXT")
+    assert (rc, head[0]) == (0, "nodata")       # "TXT: NONE" beats spf_as_txt
+    dns_server.set_zone(docs["Initial processing"]["zonedata"], spf_as_txt=True)
+    rc, head, rrs, _ = dig(jaga_bin, dns_server, "hosed2.example.com", "TXT")
+    assert rrs == ['hosed2.example.com 300 TXT "v=spf1 \\128a:example.net -all"']
