@@ -118,6 +118,7 @@ zquery(struct dns_lookup *l, const char *name, enum dns_type type,
 	size_t i;
 
 	memset(out, 0, offsetof(struct dns_result, txtbuf));
+	out->txtused = 0;
 	t->queries++;
 	for (hops = 0; hops < 8; hops++, name = cname, cname = NULL) {
 		for (i = 0; i < t->n; i++) {
