@@ -439,7 +439,8 @@ spf_received(const struct spf_result *r, const char *receiver, char *out,
 	o = spf_kv(out, outlen, o, "client-ip", r->client_ip);
 	if (!r->helo_identity)
 		o = spf_kv(out, outlen, o, "envelope-from", r->sender);
-	o = spf_kv(out, outlen, o, "helo", r->helo);
+	if (r->helo[0] != '\0')
+		o = spf_kv(out, outlen, o, "helo", r->helo);
 	o = spf_kv(out, outlen, o, "receiver", receiver);
 	o = spf_kv(out, outlen, o, "identity",
 	    r->helo_identity ? "helo" : "mailfrom");
