@@ -410,45 +410,55 @@ spf_comment(enum spf_res r)
 	}
 }
 
-/* A key=value of §9.1: dot-atom values bare, others quoted (RFC 5322). */
-static size_t
-spf_kv(char *out, size_t outlen, size_t o, const char *k, const char *v)
+/* A key=value of §9.1: a dot-atom bare, anything else as a quoted-string
+ * (RFC 5322 §3.2.3, §3.2.4; '"' and '\\' escaped). */
+static void
+spf_kv(struct buf *b, const char *k, const char *v)
 {
-	size_t i, q = v[0] == '\0';
-	int n;
+	size_t i, n = strlen(v);
+	int q = n == 0 || v[0] == '.' || v[n - 1] == '.' ||
+	    strstr(v, "..") != NULL;
 
-	for (i = 0; v[i] != '\0' && !q; i++)
-		q = !isalnum((unsigned char)v[i]) && !strchr(".-_:@+", v[i]);
-	n = snprintf(o < outlen ? out + o : NULL, o < outlen ? outlen - o : 0,
-	    " %s=%s%s%s;", k, q ? "\"" : "", v, q ? "\"" : "");
-	return o + (size_t)(n > 0 ? n : 0);
+	for (i = 0; i < n && !q; i++)
+		q = !isalnum((unsigned char)v[i]) &&
+		    !strchr("!#$%&'*+-/=?^_`{|}~.", v[i]);
+	buf_printf(b, " %s=%s", k, q ? "\"" : "");
+	for (i = 0; i < n; i++) {
+		if (v[i] == '"' || v[i] == '\\')
+			buf_append(b, "\\", 1);
+		buf_append(b, &v[i], 1);
+	}
+	buf_puts(b, q ? "\";" : ";");
 }
 
 size_t
 spf_received(const struct spf_result *r, const char *receiver, char *out,
     size_t outlen)
 {
-	size_t o;
-	int n;
+	struct buf b;
+	size_t n;
 
-	n = snprintf(out, outlen, "Received-SPF: %s (%s: domain of %s %s %s "
-	    "as permitted sender)", spf_res_name(r->result), receiver,
+	buf_init(&b, 8192);
+	buf_printf(&b, "Received-SPF: %s (%s: domain of %s %s %s as "
+	    "permitted sender)", spf_res_name(r->result), receiver,
 	    r->helo_identity ? r->helo : r->sender, spf_comment(r->result),
 	    r->client_ip);
-	o = (size_t)(n > 0 ? n : 0);
-	o = spf_kv(out, outlen, o, "client-ip", r->client_ip);
+	spf_kv(&b, "client-ip", r->client_ip);
 	if (!r->helo_identity)
-		o = spf_kv(out, outlen, o, "envelope-from", r->sender);
+		spf_kv(&b, "envelope-from", r->sender);
 	if (r->helo[0] != '\0')
-		o = spf_kv(out, outlen, o, "helo", r->helo);
-	o = spf_kv(out, outlen, o, "receiver", receiver);
-	o = spf_kv(out, outlen, o, "identity",
-	    r->helo_identity ? "helo" : "mailfrom");
+		spf_kv(&b, "helo", r->helo);
+	spf_kv(&b, "receiver", receiver);
+	spf_kv(&b, "identity", r->helo_identity ? "helo" : "mailfrom");
 	if (r->mechanism[0] != '\0')
-		o = spf_kv(out, outlen, o, "mechanism", r->mechanism);
+		spf_kv(&b, "mechanism", r->mechanism);
 	if (r->problem[0] != '\0')
-		o = spf_kv(out, outlen, o, "problem", r->problem);
-	if (o > 0 && o <= outlen && out[o - 1] == ';')
-		out[--o] = '\0';	/* no trailing ';' */
-	return o;
+		spf_kv(&b, "problem", r->problem);
+	if (b.len > 0 && b.data[b.len - 1] == ';')
+		b.data[--b.len] = '\0';	/* no trailing ';' */
+	n = b.len;
+	if (outlen > 0)
+		snprintf(out, outlen, "%s", b.data ? b.data : "");
+	buf_done(&b);
+	return n;
 }
