@@ -192,6 +192,27 @@ ub_fwd_addr(const char *resolver, char *out, size_t outlen)
 	return 0;
 }
 
+/* Forwarding: the configured resolver answers for every name, so
+ * libunbound's own empty zones become transparent (RFC 6761 test. and
+ * invalid., RFC 7686 onion., RFC 8375 home.arpa., the AS112 reverse zones
+ * of RFC 6303, RFC 1918 and RFC 5737's TEST-NETs): test zones use them,
+ * and the site's resolver may serve them.  localhost stays local.
+ * ("nodefault" is ignored by ub_ctx_set_option in libunbound 1.17.) */
+static int
+ub_forward_all(struct ub_ctx *ctx)
+{
+	static const char *const zones[] = {
+		"test. transparent", "invalid. transparent", "onion. transparent",
+		"home.arpa. transparent",
+	};
+	size_t i;
+	int rc = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
+
+	for (i = 0; rc == 0 && i < sizeof zones / sizeof zones[0]; i++)
+		rc = ub_ctx_set_option(ctx, "local-zone:", zones[i]);
+	return rc;
+}
+
 /* Forwarding to resolver, or recursion (with the root trust anchor when
  * Debian's dns-root-data has it) when resolver is "". */
 static int
@@ -217,7 +238,8 @@ ub_configure(struct ub_ctx *ctx, const char *resolver, char *err,
 		    "HOST an IP address", resolver);
 		return -1;
 	}
-	if ((rc = ub_ctx_set_fwd(ctx, fwd)) == 0)
+	if ((rc = ub_ctx_set_fwd(ctx, fwd)) == 0 &&
+	    (rc = ub_forward_all(ctx)) == 0)
 		return 0;
 fail:
 	snprintf(err, errlen, "libunbound: %s", ub_strerror(rc));
