@@ -2,6 +2,7 @@
 (engine/dns_unbound.c), forwarding to the authoritative test server of
 tests/wire/dnsserver.py on loopback, and prints what came back."""
 
+import os
 import subprocess
 import time
 
@@ -134,3 +135,43 @@ def test_bad_name_is_permfail(jaga_bin, zone):
     rc, head, _, _ = dig(jaga_bin, zone, "a..example.test")
     assert (rc, head[0]) == (1, "permfail")
     assert zone.queries == []
+
+
+def probe_bin(jaga_bin):
+    # JAGA_BIN is BUILD/src/cli/jaga; the probe is BUILD/tests/unit/dns_probe
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(jaga_bin))),
+                        "tests", "unit", "dns_probe")
+
+
+def test_threads_share_one_cache(jaga_bin, dns_server):
+    names = ["h%d.example.test" % i for i in range(8)]
+    for i, n in enumerate(names):
+        dns_server.add(n, "A", "192.0.2.%d" % (i + 1))
+    p = subprocess.run([probe_bin(jaga_bin), dns_server.address, "8", "20", "A"] + names,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert sorted(p.stdout.splitlines()) == sorted("%s ok=160 other=0" % n for n in names)
+    for n in names:     # 160 answers each, from libunbound's cache
+        assert 1 <= dns_server.asked(n, "A") <= 2, (n, dns_server.queries)
+
+
+def test_cache_honours_the_ttl(jaga_bin):
+    from dnsserver import DNSServer
+    srv = DNSServer({"short.example.test": [{"TXT": "v=spf1 -all"}]}, ttl=1).start()
+    try:
+        # 3 rounds 2.5 s apart: a TTL of 1 s (counted in whole seconds by
+        # libunbound, so good for up to 2) makes every round ask again
+        p = subprocess.run([probe_bin(jaga_bin), srv.address, "1", "3/2500", "TXT",
+                            "short.example.test"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert srv.asked("short.example.test", "TXT") == 3
+    finally:
+        srv.stop()
+    srv = DNSServer({"long.example.test": [{"TXT": "v=spf1 -all"}]}, ttl=300).start()
+    try:
+        p = subprocess.run([probe_bin(jaga_bin), srv.address, "1", "3/500", "TXT",
+                            "long.example.test"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert srv.asked("long.example.test", "TXT") == 1
+    finally:
+        srv.stop()
