@@ -190,7 +190,7 @@ spf_mech(struct spf_ctx *c, const char *domain, const struct spf_term *t,
 static void
 spf_explain(struct spf_ctx *c, const char *domain, const struct spf_term *e)
 {
-	char target[DNS_NAME_MAX + 1];
+	char target[DNS_NAME_MAX + 1], *txt;
 	struct dns_result *r = c->res;
 	struct buf b;
 
@@ -202,11 +202,11 @@ spf_explain(struct spf_ctx *c, const char *domain, const struct spf_term *e)
 	if (r->status != DNS_OK || r->n != 1 ||
 	    !spf_macro_valid(r->rr[0].txt, r->rr[0].txtlen, 1))
 		return;
+	/* copied first: %{p} reuses c->res */
+	if ((txt = strndup(r->rr[0].txt, r->rr[0].txtlen)) == NULL)
+		return;
 	buf_init(&b, sizeof c->out->expl - 1);
-	/* the answer is copied first: %{p} would reuse c->res */
-	char *txt = strndup(r->rr[0].txt, r->rr[0].txtlen);
-	if (txt != NULL && spf_macro_expand(c, domain, txt, strlen(txt), 1,
-	    &b) == 0) {
+	if (spf_macro_expand(c, domain, txt, strlen(txt), 1, &b) == 0) {
 		snprintf(c->out->expl, sizeof c->out->expl, "%s",
 		    b.data ? b.data : "");
 		c->out->expl_from_record = 1;
@@ -304,6 +304,7 @@ spf_identity(struct spf_result *out, const char *sender, const char *helo,
     char *local, size_t llen, char *domain)
 {
 	const char *at = sender ? strrchr(sender, '@') : NULL;
+	size_t n;
 
 	snprintf(out->helo, sizeof out->helo, "%s", helo ? helo : "");
 	out->helo_identity = sender == NULL || sender[0] == '\0';
@@ -315,7 +316,7 @@ spf_identity(struct spf_result *out, const char *sender, const char *helo,
 		snprintf(local, llen, "%.*s", (int)(at - sender), sender);
 	else
 		snprintf(local, llen, "postmaster");
-	size_t n = strlen(domain);
+	n = strlen(domain);
 	if (n > 0 && domain[n - 1] == '.')
 		domain[n - 1] = '\0';
 	snprintf(out->sender, sizeof out->sender, "%s@%s", local, domain);

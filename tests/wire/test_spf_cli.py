@@ -1,10 +1,10 @@
 """SPF (issue 5 §2) end to end: `jaga spf` evaluates RFC 7208 through
 libunbound, forwarding to the authoritative test server of
-tests/wire/dnsserver.py, loaded with each scenario's zone data (the
-openspf RFC 7208 suite, then pyspf's own tests)
-(TIMEOUT names included: the server does not answer, the resolver times
-out within dns_timeout).  Every test of the suite is checked: the result
-word and, where the suite gives one, the exp= explanation."""
+tests/wire/dnsserver.py, loaded with each scenario's zone data: the
+openspf RFC 7208 suite, then pyspf's own tests.  TIMEOUT names included:
+the server does not answer, the resolver times out within dns_timeout.
+Every test is checked: the result word and, where the suite gives one,
+the exp= explanation."""
 
 import os
 import subprocess
