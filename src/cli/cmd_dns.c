@@ -16,7 +16,8 @@ static const char dns_usage[] =
 "usage: jaga dns NAME [TYPE] [--resolver HOST[:PORT]] [-c FILE]\n"
 "                [-o name=value]...\n"
 "\n"
-"Look NAME up (TYPE: A, AAAA, MX, TXT, PTR, CNAME, SPF; default A)\n"
+"Look NAME up (TYPE: A, AAAA, MX, TXT, PTR, CNAME, SPF; default A; for\n"
+"PTR, NAME may be an IPv4 or IPv6 address)\n"
 "through the resolver of the configuration (parameter resolver; empty =\n"
 "recursion from the root) or --resolver, within dns_timeout.  Prints\n"
 "\"STATUS ttl=N secure=yes|no records=N\" (STATUS: ok, nxdomain, nodata,\n"
@@ -115,22 +116,26 @@ dns_ask(const struct dns_opts *o, const char *resolver, int timeout_ms)
 {
 	static struct dns_result r;	/* large: not on the stack */
 	struct dns_lookup *l;
-	char err[256];
+	char err[256], rev[DNS_NAME_MAX + 1];
+	const char *name = o->name;
 	size_t i;
+
+	if (o->type == DNS_T_PTR && dns_reverse_name(name, rev) == 0)
+		name = rev;
 
 	if ((l = dns_unbound_new(resolver, err, sizeof err)) == NULL) {
 		fprintf(stderr, "jaga dns: %s\n", err);
 		return 1;
 	}
 	dns_unbound_timeout(l, timeout_ms);
-	dns_query(l, o->name, o->type, &r);
+	dns_query(l, name, o->type, &r);
 	printf("%s ttl=%u secure=%s records=%zu", dns_status_name(r.status),
 	    r.n > 0 ? r.rr[0].ttl : 0, r.secure ? "yes" : "no", r.n);
 	if (r.truncated > 0)
 		printf(" truncated=%zu", r.truncated);
 	putchar('\n');
 	for (i = 0; i < r.n; i++)
-		dns_print_rr(o->name, &r.rr[i]);
+		dns_print_rr(name, &r.rr[i]);
 	dns_lookup_free(l);
 	return r.status == DNS_TEMPFAIL || r.status == DNS_PERMFAIL ? 1 : 0;
 }

@@ -2,8 +2,12 @@
  * (see dns.h, dns_int.h). */
 #include "engine/dns_int.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/netaddr.h"
 
 static const struct {
 	enum dns_type type;
@@ -48,6 +52,31 @@ dns_status_name(enum dns_status s)
 	};
 
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+int
+dns_reverse_name(const char *ip, char out[DNS_NAME_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t a[16];
+	size_t o = 0;
+	int i;
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(out, DNS_NAME_MAX + 1, "%u.%u.%u.%u.in-addr.arpa",
+		    a[3], a[2], a[1], a[0]);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return -1;
+	for (i = 15; i >= 0; i--) {	/* 64 + 8 octets: fits */
+		out[o++] = hex[a[i] & 15];
+		out[o++] = '.';
+		out[o++] = hex[a[i] >> 4];
+		out[o++] = '.';
+	}
+	memcpy(out + o, "ip6.arpa", sizeof "ip6.arpa");
+	return 0;
 }
 
 void
@@ -143,4 +172,40 @@ dns_result_drop(struct dns_result *r)
 	if (rr->txt != NULL)
 		r->txtused = (size_t)(rr->txt - r->txtbuf);
 	r->truncated++;
+}
+
+/* "HOST[:PORT]": a bare IPv6 address is HOST alone (it has colons), a
+ * port with IPv6 needs "[v6]:PORT"; 53 by default. */
+int
+dns_resolver_addr(const char *resolver, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	char tmp[128], addr[INET6_ADDRSTRLEN];
+	const char *colon = strchr(resolver, ':');
+
+	if (resolver[0] == '[' && strstr(resolver, "]:") == NULL)
+		snprintf(tmp, sizeof tmp, "%s:53", resolver);
+	else if (resolver[0] == '[' || (colon && !strchr(colon + 1, ':')))
+		snprintf(tmp, sizeof tmp, "%s", resolver);
+	else if (colon)
+		snprintf(tmp, sizeof tmp, "[%s]:53", resolver);
+	else
+		snprintf(tmp, sizeof tmp, "%s:53", resolver);
+	if (tmp[0] == ':' || hostport_parse(tmp, &ss, &slen) != 0)
+		return -1;
+	sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof addr);
+	snprintf(out, outlen, "%s@%u", addr, sockaddr_port((struct sockaddr *)&ss));
+	return 0;
+}
+
+const char *
+dns_resolver_check(const char *v)
+{
+	char out[128];
+
+	if (v[0] == '\0' || dns_resolver_addr(v, out, sizeof out) == 0)
+		return NULL;
+	return "want HOST[:PORT] with HOST an IP address ([v6]:PORT with a "
+	    "port), or empty for recursion";
 }

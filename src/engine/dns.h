@@ -86,6 +86,10 @@ const char *dns_type_name(enum dns_type t);
 int dns_type_parse(const char *s, enum dns_type *t);
 /* "ok", "nxdomain", "nodata", "tempfail", "permfail". */
 const char *dns_status_name(enum dns_status s);
+/* The name to ask PTR for an address given as text: "192.0.2.1" ->
+ * "1.2.0.192.in-addr.arpa" (RFC 1035 §3.5), "2001:db8::1" -> 32 nibbles
+ * ".ip6.arpa" (RFC 3596 §2.5).  Returns 0, -1 when ip is not an address. */
+int dns_reverse_name(const char *ip, char out[DNS_NAME_MAX + 1]);
 
 /* ---- a table of records, for tests (dns_table.c) ----
  * Built from a suite's zone data, then only read: the query semantics are
@@ -126,6 +130,11 @@ int dns_table_timeout(struct dns_lookup *l, const char *name);
  * answered within the timeout (DNS_TIMEOUT_MS) is cancelled: TEMPFAIL.
  * NULL with a message in err on a bad resolver or a libunbound failure. */
 #define DNS_TIMEOUT_MS	5000
+/* resolver ("" excluded) as libunbound's "ADDR@PORT" into out; 0 or -1. */
+int dns_resolver_addr(const char *resolver, char *out, size_t outlen);
+/* The check of the resolver parameter: NULL when v is "" or good, else
+ * what is wrong (static text). */
+const char *dns_resolver_check(const char *v);
 struct dns_lookup *dns_unbound_new(const char *resolver, char *err,
     size_t errlen);
 /* Set the timeout of a lookup from dns_unbound_new, before sharing it. */

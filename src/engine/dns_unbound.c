@@ -17,9 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <unbound.h>
-
-#include "util/netaddr.h"
-
 #define UB_SLICE_MS	10	/* poll slice: another thread may have
 				 * processed our answer meanwhile */
 #define UB_ROOT_KEY	"/usr/share/dns/root.key"
@@ -169,29 +166,6 @@ ub_free(struct dns_lookup *l)
 	free(u);
 }
 
-/* "HOST[:PORT]" (HOST a literal address, "[v6]:PORT" for a port with
- * IPv6) into libunbound's "ADDR@PORT". */
-static int
-ub_fwd_addr(const char *resolver, char *out, size_t outlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t slen;
-	char tmp[128], addr[INET6_ADDRSTRLEN];
-	const char *colon = strchr(resolver, ':');
-
-	if (resolver[0] == '[' || (colon && !strchr(colon + 1, ':')))
-		snprintf(tmp, sizeof tmp, "%s", resolver);
-	else if (colon)
-		snprintf(tmp, sizeof tmp, "[%s]:53", resolver);
-	else
-		snprintf(tmp, sizeof tmp, "%s:53", resolver);
-	if (resolver[0] == ':' || hostport_parse(tmp, &ss, &slen) != 0)
-		return -1;
-	sockaddr_ntop((struct sockaddr *)&ss, addr, sizeof addr);
-	snprintf(out, outlen, "%s@%u", addr, sockaddr_port((struct sockaddr *)&ss));
-	return 0;
-}
-
 /* Forwarding: the configured resolver answers for every name, so
  * libunbound's own empty zones become transparent (RFC 6761 test. and
  * invalid., RFC 7686 onion., RFC 8375 home.arpa., the AS112 reverse zones
@@ -233,9 +207,9 @@ ub_configure(struct ub_ctx *ctx, const char *resolver, char *err,
 			(void)ub_ctx_add_ta_file(ctx, UB_ROOT_KEY);
 		return 0;
 	}
-	if (ub_fwd_addr(resolver, fwd, sizeof fwd) != 0) {
-		snprintf(err, errlen, "resolver \"%s\": want HOST[:PORT], "
-		    "HOST an IP address", resolver);
+	if (dns_resolver_addr(resolver, fwd, sizeof fwd) != 0) {
+		snprintf(err, errlen, "resolver \"%.100s\": %s", resolver,
+		    dns_resolver_check(resolver));
 		return -1;
 	}
 	if ((rc = ub_ctx_set_fwd(ctx, fwd)) == 0 &&

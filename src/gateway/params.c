@@ -9,6 +9,7 @@
 #include "gateway/params.h"
 
 #include "engine/burst.h"
+#include "engine/dns.h"
 #include "engine/limits.h"
 #include "engine/redisdb.h"
 #include "engine/vault.h"
@@ -292,7 +293,8 @@ const struct param_def jaga_params[] = {
 	{ "resolver", P_STR, "", 0, 0, NULL,
 	  "The DNS resolver: HOST[:PORT] (an IP address, [v6]:PORT with a "
 	  "port) forwards every query there, e.g. a local validating unbound "
-	  "on 127.0.0.1; empty = jaga recurses from the root itself", NULL },
+	  "on 127.0.0.1; empty = jaga recurses from the root itself",
+	  dns_resolver_check },
 	{ "dns_timeout", P_TIME, "5s", 100, 60 * SEC, NULL,
 	  "A DNS query not answered within this time is a temporary error",
 	  NULL },

@@ -255,6 +255,67 @@ test_wire_long(void)
 	CHECK_INT(dns_wire_name(w, 255, &used, out), -1, "no end in rdata");
 }
 
+static void
+test_reverse(void)
+{
+	static const struct {
+		const char *in, *want;
+	} rows[] = {
+		{ "192.0.2.1", "1.2.0.192.in-addr.arpa" },
+		{ "10.0.0.255", "255.0.0.10.in-addr.arpa" },
+		{ "2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		  "8.b.d.0.1.0.0.2.ip6.arpa" },
+		{ "CAFE:BABE::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		  "e.b.a.b.e.f.a.c.ip6.arpa" },
+		{ "example.com", NULL }, { "192.0.2", NULL }, { "", NULL },
+		{ "192.0.2.1/24", NULL },
+	};
+	char out[DNS_NAME_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int rc = dns_reverse_name(rows[i].in, out);
+
+		CHECK_INT(rc, rows[i].want ? 0 : -1, "reverse %s", rows[i].in);
+		if (rc == 0 && rows[i].want)
+			CHECK_STR(out, rows[i].want, "reverse %s", rows[i].in);
+	}
+}
+
+static void
+test_resolver(void)
+{
+	static const struct {
+		const char *in, *want;	/* NULL: refused */
+	} rows[] = {
+		{ "127.0.0.1", "127.0.0.1@53" },
+		{ "127.0.0.1:5353", "127.0.0.1@5353" },
+		{ "::1", "::1@53" },
+		{ "[::1]", "::1@53" },
+		{ "[::1]:5353", "::1@5353" },
+		{ "2001:db8::53", "2001:db8::53@53" },
+		{ "dns.example", NULL }, { "dns.example:53", NULL },
+		{ ":53", NULL }, { "127.0.0.1:", NULL },
+		{ "127.0.0.1:70000", NULL }, { "[::1]:x", NULL },
+		{ "127.0.0.1 ", NULL },
+	};
+	char out[128];
+	size_t i;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int rc = dns_resolver_addr(rows[i].in, out, sizeof out);
+
+		CHECK_INT(rc, rows[i].want ? 0 : -1, "resolver \"%s\"",
+		    rows[i].in);
+		if (rc == 0 && rows[i].want)
+			CHECK_STR(out, rows[i].want, "resolver \"%s\"",
+			    rows[i].in);
+		CHECK_INT(dns_resolver_check(rows[i].in) == NULL,
+		    rows[i].want != NULL, "check \"%s\"", rows[i].in);
+	}
+	CHECK(dns_resolver_check("") == NULL, "empty: recursion");
+}
+
 int
 main(void)
 {
@@ -267,5 +328,7 @@ main(void)
 	test_names();
 	test_wire();
 	test_wire_long();
+	test_resolver();
+	test_reverse();
 	return harness_end("dns");
 }

@@ -9,13 +9,15 @@ form, or a YAML/JSON file of one:
                      {"TXT": "v=spf1 -all"},          # one string
                      {"TXT": ["v=spf1 ", "-all"]},    # one record, 2 strings
                      {"TXT": "NONE"}],                # exists, no TXT
-     "slow.example.com": ["TIMEOUT"]}
+     "slow.example.com": ["TIMEOUT"],
+     "broken.example.com": ["SERVFAIL"]}             # or "REFUSED"
 
 Types: A, AAAA, MX [pref, host], PTR, CNAME, TXT, SPF.  Semantics as in
 engine/dns_table.c: names are case-insensitive; a name with any entry
 exists (NODATA for a type it lacks, else NXDOMAIN); a CNAME is followed
 inside the zone; TIMEOUT means no reply at all to a query for a type the
-name has no record of.  The openspf driver rule "an SPF entry also stands
+name has no record of; SERVFAIL and REFUSED answer every query for the name
+with that rcode.  The openspf driver rule "an SPF entry also stands
 for a TXT" is the test's business, not the server's.  A UDP answer larger
 than the client's EDNS size (512 without EDNS) is sent truncated (TC), so
 the client retries over TCP, as RFC 7766 §5 wants.
@@ -101,6 +103,9 @@ class DNSServer:
                 if e == "TIMEOUT":
                     self.timeout(name)
                     continue
+                if e in ("SERVFAIL", "REFUSED"):
+                    self.fail(name, e)
+                    continue
                 for rtype, value in e.items():
                     if value != "NONE":
                         self.add(name, rtype, value)
@@ -108,7 +113,7 @@ class DNSServer:
     def add_name(self, name):
         """name exists (NODATA for every type it has no record of)."""
         with self._lock:
-            self._zone.setdefault(_norm(name), {"timeout": False, "rr": []})
+            self._zone.setdefault(_norm(name), {"timeout": False, "rcode": None, "rr": []})
 
     def add(self, name, rtype, value):
         """One record: add("example.com", "MX", [10, "mx.example.com"])."""
@@ -125,6 +130,12 @@ class DNSServer:
         with self._lock:
             self._zone[_norm(name)]["timeout"] = True
 
+    def fail(self, name, rcode="SERVFAIL"):
+        """Every query for name is answered with rcode (SERVFAIL, REFUSED)."""
+        self.add_name(name)
+        with self._lock:
+            self._zone[_norm(name)]["rcode"] = getattr(dnslib.RCODE, rcode)
+
     # ---- answering ----
     def _answer(self, q):
         """The reply to query q, or None for no reply (TIMEOUT)."""
@@ -137,6 +148,9 @@ class DNSServer:
                 if node is None:
                     reply.header.rcode = dnslib.RCODE.NXDOMAIN
                     break
+                if node["rcode"] is not None:
+                    reply.header.rcode = node["rcode"]
+                    return reply
                 rrs = [rd for t, rd in node["rr"] if t == qtype]
                 if rrs:
                     for rd in rrs:

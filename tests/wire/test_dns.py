@@ -23,6 +23,8 @@ ZONE = {
     "empty.example.test": [{"TXT": "NONE"}],
     "slow.example.test": ["TIMEOUT"],
     "half.example.test": [{"TXT": "v=spf1 -all"}, "TIMEOUT"],
+    "servfail.example.test": ["SERVFAIL"],
+    "refused.example.test": ["REFUSED"],
 }
 
 
@@ -81,6 +83,8 @@ def test_cname_followed(jaga_bin, zone):
 def test_ptr(jaga_bin, zone):
     rc, head, rrs, _ = dig(jaga_bin, zone, "10.2.0.192.in-addr.arpa", "PTR")
     assert (rc, head[0], rrs) == (0, "ok", ["10.2.0.192.in-addr.arpa 300 PTR mail.example.test"])
+    rc, head, rrs, _ = dig(jaga_bin, zone, "192.0.2.10", "PTR")      # an address: reversed
+    assert (rc, head[0], rrs) == (0, "ok", ["10.2.0.192.in-addr.arpa 300 PTR mail.example.test"])
 
 
 @pytest.mark.parametrize("name,rtype,status", [
@@ -110,6 +114,18 @@ def test_timeout_name_still_answers_its_types(jaga_bin, zone):
     assert (rc, head[0]) == (0, "ok")
     rc, head, _, _ = dig(jaga_bin, zone, "half.example.test", "SPF", timeout="1s")
     assert (rc, head[0]) == (1, "tempfail")
+
+
+@pytest.mark.parametrize("name,status", [
+    ("servfail.example.test", "tempfail"),     # RFC 7208 §5: temperror
+    ("refused.example.test", "tempfail"),
+])
+def test_server_failure_is_tempfail_at_once(jaga_bin, zone, name, status):
+    t0 = time.monotonic()
+    rc, head, rrs, _ = dig(jaga_bin, zone, name, "TXT", timeout="4s")
+    assert (rc, head[0], rrs) == (1, status, [])
+    assert time.monotonic() - t0 < 3.5     # an answer, not the timeout
+    assert zone.asked(name, "TXT") >= 1
 
 
 def test_resolver_down_is_tempfail(jaga_bin, zone):
