@@ -13,4 +13,7 @@ int cmd_vault_test(int argc, char **argv);
 /* "jaga dns NAME [TYPE]" (cmd_dns.c). */
 int cmd_dns(int argc, char **argv);
 
+/* "jaga spf": check_host() of RFC 7208 (cmd_spf.c). */
+int cmd_spf(int argc, char **argv);
+
 #endif

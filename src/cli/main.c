@@ -17,6 +17,7 @@ static const struct {
 	{ "vault", cmd_vault, "upstream credentials encrypted at rest (init, set, "
 	    "list, rotate, rekey, remove)" },
 	{ "dns", cmd_dns, "look a name up through jaga's resolver" },
+	{ "spf", cmd_spf, "check a client IP against a sender's SPF record" },
 };
 
 static int
