@@ -4,6 +4,7 @@
  *
  *   brisbane._domainkey.example.com. IN TXT "v=DKIM1; k=ed25519; p=..."
  *   name "string" "string"       (strings joined, RFC 7208 §3.3)
+ *   name IN TXT ( "string" "string" )
  *   name bare text to the end of the line
  *   name SERVFAIL                 (the query fails: DNS_TEMPFAIL)
  *
@@ -85,6 +86,8 @@ dnsfile_line(char *line, struct dnsfile_rec *r)
 		else
 			break;
 	}
+	if (*p == '(')		/* ( "a" "b" ) as keygen prints it */
+		p += 1 + strspn(p + 1, " \t");
 	r->servfail = strncmp(p, "SERVFAIL", 8) == 0;
 	r->len = dnsfile_value(p, r->txt, sizeof r->txt);
 	return 1;

@@ -212,33 +212,50 @@ dkim_sig_time(const struct dkim_sig *sig, time_t now, struct dkim_res *r)
 	return 0;
 }
 
-static int
-dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
-    const struct dkim_sig *sig, const struct dkim_key *key,
-    struct dkim_res *r)
+/* The key's public half, RSA of at least 1024 bits (RFC 8301 §3.2). */
+static EVP_PKEY *
+dkim_key_load(const struct dkim_key *key, struct dkim_res *r)
 {
-	size_t hlen;
 	EVP_PKEY *pk = dkim_pubkey(key);
-	char *hd;
-	int ok;
 
-	if (pk == NULL)
-		return dkim_set(r, DKIM_PERMERROR, "key p= unusable");
+	if (pk == NULL) {
+		dkim_set(r, DKIM_PERMERROR, "key p= unusable");
+		return NULL;
+	}
 	if (!key->ed25519 && EVP_PKEY_get_bits(pk) < DKIM_RSA_MIN_BITS) {
 		snprintf(r->reason, sizeof r->reason, "rsa key of %d bits "
 		    "refused (RFC 8301 3.2)", EVP_PKEY_get_bits(pk));
 		r->result = DKIM_POLICY;
 		EVP_PKEY_free(pk);
-		return -1;
+		return NULL;
 	}
-	if ((hd = dkim_verify_hdata(m, fi, sig, voff, &hlen)) == NULL) {
-		EVP_PKEY_free(pk);
+	return pk;
+}
+
+static int
+dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
+    const struct dkim_sig *sig, EVP_PKEY *pk, struct dkim_res *r)
+{
+	size_t hlen;
+	char *hd;
+	int ok;
+
+	if ((hd = dkim_verify_hdata(m, fi, sig, voff, &hlen)) == NULL)
 		return dkim_set(r, DKIM_TEMPERROR, "out of memory");
-	}
 	ok = dkim_check_sig(pk, sig, hd, hlen);
 	free(hd);
-	EVP_PKEY_free(pk);
 	return ok ? 0 : dkim_set(r, DKIM_FAIL, "signature did not verify");
+}
+
+static void
+dkim_pass(struct dkim_res *r)
+{
+	r->result = DKIM_PASS;
+	if (r->body_unsigned > 0)
+		snprintf(r->reason, sizeof r->reason, "l= leaves %zu body "
+		    "octets unsigned", r->body_unsigned);
+	else
+		snprintf(r->reason, sizeof r->reason, "good signature");
 }
 
 /* One signature, field fi: the checks in the order of §6.1. */
@@ -251,6 +268,7 @@ dkim_verify_one(const struct dkim_msg *m, size_t fi, struct dns_lookup *dns,
 	size_t voff = (size_t)(colon - (m->data + f->off)) + 1;
 	struct dkim_sig *sig = malloc(sizeof *sig);
 	struct dkim_key key;
+	EVP_PKEY *pk;
 
 	memset(r, 0, sizeof *r);
 	r->l = -1;
@@ -273,14 +291,11 @@ dkim_verify_one(const struct dkim_msg *m, size_t fi, struct dns_lookup *dns,
 	else if (dkim_sig_time(sig, now, r) == 0 &&
 	    dkim_fetch_key(dns, sig, &key, r) == 0 &&
 	    dkim_key_usable(&key, sig, r) == 0 &&
-	    dkim_body_hash(m, sig, r) == 0 &&
-	    dkim_crypto(m, fi, voff, sig, &key, r) == 0) {
-		r->result = DKIM_PASS;
-		if (r->body_unsigned > 0)
-			snprintf(r->reason, sizeof r->reason, "l= leaves %zu "
-			    "body octets unsigned", r->body_unsigned);
-		else
-			snprintf(r->reason, sizeof r->reason, "good signature");
+	    (pk = dkim_key_load(&key, r)) != NULL) {
+		if (dkim_body_hash(m, sig, r) == 0 &&
+		    dkim_crypto(m, fi, voff, sig, pk, r) == 0)
+			dkim_pass(r);
+		EVP_PKEY_free(pk);
 	}
 	free(sig);
 }
