@@ -102,6 +102,7 @@ dnsfile_query(struct dns_lookup *l, const char *name, enum dns_type type,
 	if (name == NULL)
 		return -1;
 	memset(out, 0, offsetof(struct dns_result, rr));
+	out->txtused = 0;
 	out->status = DNS_NXDOMAIN;
 	for (size_t i = 0; i < t->n; i++) {
 		struct dnsfile_rec *r = &t->rec[i];
