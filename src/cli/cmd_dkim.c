@@ -7,29 +7,34 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_config.h"
 #include "cli/cmd.h"
 #include "engine/dkim.h"
+#include "engine/dns.h"
+#include "util/config.h"
 
 #define DKIMCMD_MSG_MAX (64u << 20)	/* octets of one message */
 #define DKIMCMD_KEYS 4			/* signatures per "sign" */
 
 static const char dkim_usage[] =
 "usage: jaga dkim verify [FILE] [--resolver HOST[:PORT] | --dns-file FILE]\n"
-"                        [--now UNIXTIME]\n"
+"                        [-c CONFIG] [--now UNIXTIME]\n"
 "       jaga dkim sign --domain D --selector S --key FILE [--key FILE2\n"
 "                      [--selector S2]] [--canon H/B] [--time T]\n"
 "                      [--expire SECONDS] [FILE]\n"
 "       jaga dkim keygen --domain D --selector S [--type rsa|ed25519]\n"
 "                        [--bits N] [--out FILE]\n"
 "\n"
-"verify prints one line per signature: d= s= a= result= reason=; the exit\n"
+"verify asks the resolver of the configuration (parameter resolver) or\n"
+"--resolver, or reads keys from a file of \"NAME TXT-VALUE\" lines; it\n"
+"prints one line per signature: d= s= a= result= reason=; the exit\n"
 "status is 0 when one passes, 1 otherwise.  sign writes the message with\n"
 "one DKIM-Signature per key on top (rsa-sha256 or ed25519-sha256, by the\n"
 "key's type; relaxed/relaxed unless --canon).  keygen writes the private\n"
 "key (mode 0600; default DOMAIN.SELECTOR.key) and prints the TXT record.\n";
 
 struct dkimcmd_opts {
-	const char *domain, *resolver, *dnsfile, *out, *type, *canon;
+	const char *domain, *resolver, *dnsfile, *out, *type, *canon, *cfg;
 	const char *sel[DKIMCMD_KEYS], *key[DKIMCMD_KEYS];
 	int nsel, nkey, bits;
 	long long now, t, expire;
@@ -57,7 +62,7 @@ dkimcmd_args(int argc, char **argv, struct dkimcmd_opts *o)
 		{ "now", required_argument, NULL, 'n' },
 		{ "time", required_argument, NULL, 't' },
 		{ "expire", required_argument, NULL, 'x' },
-		{ "canon", required_argument, NULL, 'c' },
+		{ "canon", required_argument, NULL, 'C' },
 		{ "type", required_argument, NULL, 'y' },
 		{ "bits", required_argument, NULL, 'b' },
 		{ "out", required_argument, NULL, 'o' },
@@ -67,12 +72,13 @@ dkimcmd_args(int argc, char **argv, struct dkimcmd_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c': o->cfg = optarg; break;
 		case 'd': o->domain = optarg; break;
 		case 'r': o->resolver = optarg; break;
 		case 'f': o->dnsfile = optarg; break;
-		case 'c': o->canon = optarg; break;
+		case 'C': o->canon = optarg; break;
 		case 'y': o->type = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'b': o->bits = (int)dkimcmd_num(optarg); break;
@@ -127,16 +133,34 @@ dkimcmd_read(const char *path, size_t *len)
 	return d;
 }
 
+/* Keys from --dns-file, or through libunbound: --resolver, else the
+ * configuration's resolver and dns_timeout (as "jaga dns"). */
 static struct dns_lookup *
 dkimcmd_dns(const struct dkimcmd_opts *o)
 {
-	if (o->dnsfile != NULL)
-		return dkim_dnsfile_new(o->dnsfile);
-	/* The resolver (engine/dns.h, dns_unbound_new) comes with the dns
-	 * branch; until then keys come from --dns-file only. */
-	fprintf(stderr, "jaga dkim: no resolver in this build; use "
-	    "--dns-file FILE\n");
-	return NULL;
+	struct dns_lookup *l;
+	struct config *cfg;
+	struct buf none;
+	char err[256];
+
+	if (o->dnsfile != NULL) {
+		if ((l = dkim_dnsfile_new(o->dnsfile)) == NULL)
+			fprintf(stderr, "jaga dkim: cannot read %s\n", o->dnsfile);
+		return l;
+	}
+	buf_init(&none, 16);
+	cfg = cli_config_load("jaga dkim", o->cfg, &none);
+	buf_done(&none);
+	if (cfg == NULL)
+		return NULL;
+	l = dns_unbound_new(o->resolver ? o->resolver :
+	    config_str(cfg, "resolver"), err, sizeof err);
+	if (l == NULL)
+		fprintf(stderr, "jaga dkim: %s\n", err);
+	else
+		dns_unbound_timeout(l, (int)config_int(cfg, "dns_timeout"));
+	config_free(cfg);
+	return l;
 }
 
 static int
@@ -157,7 +181,7 @@ dkimcmd_verify(const struct dkimcmd_opts *o, const char *path)
 	free(raw);
 	if (m == NULL || (dns = dkimcmd_dns(o)) == NULL) {
 		dkim_msg_free(m);
-		return m ? 2 : 1;
+		return 1;
 	}
 	n = dkim_verify(m, dns, o->now ? (time_t)o->now : time(NULL), res,
 	    DKIM_VERIFY_MAX);
@@ -173,7 +197,7 @@ dkimcmd_verify(const struct dkimcmd_opts *o, const char *path)
 		printf("%s\n", res[i].testing ? " testing=y" : "");
 		pass |= res[i].result == DKIM_PASS;
 	}
-	dns->free(dns);
+	dns_lookup_free(dns);
 	dkim_msg_free(m);
 	return pass ? 0 : 1;
 }

@@ -17,6 +17,7 @@ static const struct {
 	{ "vault", cmd_vault, "upstream credentials encrypted at rest (init, set, "
 	    "list, rotate, rekey, remove)" },
 	{ "dkim", cmd_dkim, "DKIM signatures (verify, sign, keygen)" },
+	{ "dns", cmd_dns, "look a name up through jaga's resolver" },
 };
 
 static int

@@ -80,4 +80,55 @@ dns_query(struct dns_lookup *l, const char *name, enum dns_type type,
 /* Free any lookup; takes NULL. */
 void dns_lookup_free(struct dns_lookup *l);
 
+/* "A", "MX", ... for logs and the CLI; "?" for a type not in the enum. */
+const char *dns_type_name(enum dns_type t);
+/* The type named s (case-insensitive: "a", "MX", "txt"); -1 if unknown. */
+int dns_type_parse(const char *s, enum dns_type *t);
+/* "ok", "nxdomain", "nodata", "tempfail", "permfail". */
+const char *dns_status_name(enum dns_status s);
+
+/* ---- a table of records, for tests (dns_table.c) ----
+ * Built from a suite's zone data, then only read: the query semantics are
+ * DNS's (RFC 1034 §3.6.2, §4.3.2): names are case-insensitive and a
+ * trailing dot is ignored; a name with any record (or added with
+ * dns_table_add_name) exists, so a type it lacks is NODATA, an unknown
+ * name NXDOMAIN; a CNAME is followed (8 hops at most; a loop is TEMPFAIL,
+ * as a resolver's SERVFAIL) unless the CNAME itself is asked.  A name that
+ * cannot be asked (empty label, label over 63, name over 253) is PERMFAIL.
+ * Every record has TTL DNS_TABLE_TTL. */
+#define DNS_TABLE_TTL	300
+#define DNS_TABLE_MAX	100000	/* records in one table */
+
+/* An empty table; NULL when out of memory.  Free with dns_lookup_free. */
+struct dns_lookup *dns_table_new(void);
+/* Add one record to name, data in presentation form: A "192.0.2.1", AAAA
+ * "2001:db8::1", MX "10 mx.example.com" (or a bare host: preference 0),
+ * PTR and CNAME a name, TXT and SPF one string (see dns_table_add_txt).
+ * Returns 0, -1 on bad data, a bad name, a full table or no memory. */
+int dns_table_add(struct dns_lookup *l, const char *name, enum dns_type type,
+    const char *data);
+/* A TXT or SPF record of n strings, joined without spaces (RFC 7208 §3.3);
+ * n = 0 is a record of no strings (empty text).  Returns 0 or -1. */
+int dns_table_add_txt(struct dns_lookup *l, const char *name,
+    enum dns_type type, const char *const *strs, size_t n);
+/* The name exists, with no records yet (zone data's "TXT: NONE").  0/-1. */
+int dns_table_add_name(struct dns_lookup *l, const char *name);
+/* Every query for name answers TEMPFAIL (zone data's TIMEOUT), except one
+ * for a type the name has records of, as the openspf suite's own driver
+ * does (its "spftimeout" case).  The name exists.  Returns 0 or -1. */
+int dns_table_timeout(struct dns_lookup *l, const char *name);
+
+/* ---- libunbound, for the daemon and the CLI (dns_unbound.c) ----
+ * resolver "HOST[:PORT]" (HOST an IPv4 or IPv6 address, "[v6]:PORT" with a
+ * port; 53 by default) forwards every query there; "" recurses from the
+ * root itself (with DNSSEC when Debian's /usr/share/dns/root.key exists).
+ * One context for all threads, its cache honouring TTLs.  A query not
+ * answered within the timeout (DNS_TIMEOUT_MS) is cancelled: TEMPFAIL.
+ * NULL with a message in err on a bad resolver or a libunbound failure. */
+#define DNS_TIMEOUT_MS	5000
+struct dns_lookup *dns_unbound_new(const char *resolver, char *err,
+    size_t errlen);
+/* Set the timeout of a lookup from dns_unbound_new, before sharing it. */
+void dns_unbound_timeout(struct dns_lookup *l, int ms);
+
 #endif

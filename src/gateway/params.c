@@ -288,6 +288,14 @@ const struct param_def jaga_params[] = {
 	  "A vault entry not rotated for this long is flagged by jaga vault "
 	  "list and by jaga serve (a warning and an alert, as "
 	  "credential_max_age); 0 = no age warning", NULL },
+	/* DNS for SPF, DKIM and DMARC (issue 5 §1, engine/dns.h) */
+	{ "resolver", P_STR, "", 0, 0, NULL,
+	  "The DNS resolver: HOST[:PORT] (an IP address, [v6]:PORT with a "
+	  "port) forwards every query there, e.g. a local validating unbound "
+	  "on 127.0.0.1; empty = jaga recurses from the root itself", NULL },
+	{ "dns_timeout", P_TIME, "5s", 100, 60 * SEC, NULL,
+	  "A DNS query not answered within this time is a temporary error",
+	  NULL },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

@@ -410,6 +410,7 @@ test_jaga_table(void)
 		"alert_retry_delay", "alert_retry_delay_max", "alert_retry_time",
 		"credential_max_age", "credential_expiry_warning",
 		"vault_file", "vault_key", "vault_max_age",
+		"resolver", "dns_timeout",
 		NULL,
 	};
 	size_t i, j;

@@ -146,3 +146,16 @@ def state_dir():
     d = make_tempdir("jaga-state-")
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def dns_server():
+    """A started authoritative DNS server on 127.0.0.1 (tests/wire/dnsserver.py),
+    empty zone: set_zone(dict or file), add(name, type, value), timeout(name);
+    jaga reaches it with resolver=dns_server.address."""
+    from dnsserver import DNSServer
+    srv = DNSServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

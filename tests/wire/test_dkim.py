@@ -245,3 +245,26 @@ def test_dkimpy_vectors_cli(jaga_bin, tmp_path):
     r = run([jaga_bin, "dkim", "sign", "--domain", "example.com", "--selector", "test",
              "--key", str(data / "test.private"), str(data / "test_nofrom.message")])
     assert r.returncode == 1 and b"From" in r.stderr and r.stdout == b"", r
+
+
+def test_verify_through_resolver(jaga_bin, keys, dns_server):
+    """--resolver: keys over DNS from a server on loopback (libunbound);
+    a key name that times out is a temperror, an unknown one permerror."""
+    d, table = keys
+    for name, txt in table.items():
+        dns_server.add(name, "TXT", [txt[i:i + 255] for i in range(0, len(txt), 255)])
+    msg = (TD / "dkimpy" / "data" / "rfc6376.msg").read_bytes()
+    r = run([jaga_bin, "dkim", "sign", "--domain", "example.org", "--selector", "r1",
+             "--key", str(d / "r1.key"), "--selector", "e1", "--key", str(d / "e1.key")], msg)
+    assert r.returncode == 0, r.stderr
+    signed = r.stdout
+    r = run([jaga_bin, "dkim", "verify", "--resolver", dns_server.address], signed)
+    assert r.returncode == 0, r
+    assert [x for _, x, _ in results(r.stdout)] == ["pass", "pass"], r.stdout
+    asked = [q[0].rstrip(".").lower() for q in dns_server.queries]
+    assert "r1._domainkey.example.org" in asked and "e1._domainkey.example.org" in asked
+    dns_server.timeout("gone._domainkey.example.org")
+    r = run([jaga_bin, "dkim", "verify", "--resolver", dns_server.address],
+            signed.replace(b"s=r1;", b"s=gone;").replace(b"s=e1;", b"s=none;"))
+    got = results(r.stdout)
+    assert r.returncode == 1 and [x for _, x, _ in got] == ["temperror", "permerror"], r.stdout

@@ -1,0 +1,136 @@
+"""DNS (issue 5 §1) end to end: `jaga dns` asks libunbound
+(engine/dns_unbound.c), forwarding to the authoritative test server of
+tests/wire/dnsserver.py on loopback, and prints what came back."""
+
+import subprocess
+import time
+
+import pytest
+
+LONG = "v=spf1 " + " ".join("ip4:192.0.2.%d" % i for i in range(120)) + " -all"
+
+ZONE = {
+    "example.test": [
+        {"A": "192.0.2.10"}, {"A": "192.0.2.11"}, {"AAAA": "2001:db8::10"},
+        {"MX": [10, "mx1.example.test"]}, {"MX": [20, "MX2.Example.test."]},
+        {"TXT": "v=spf1 mx -all"},
+    ],
+    "long.example.test": [{"TXT": [LONG[:200], LONG[200:450], LONG[450:]]}],
+    "quote.example.test": [{"TXT": 'a"b\\c\nd'}],
+    "alias.example.test": [{"CNAME": "example.test"}],
+    "10.2.0.192.in-addr.arpa": [{"PTR": "mail.example.test"}],
+    "empty.example.test": [{"TXT": "NONE"}],
+    "slow.example.test": ["TIMEOUT"],
+    "half.example.test": [{"TXT": "v=spf1 -all"}, "TIMEOUT"],
+}
+
+
+@pytest.fixture
+def zone(dns_server):
+    dns_server.set_zone(ZONE)
+    return dns_server
+
+
+def dig(jaga_bin, srv, name, rtype=None, timeout="2s"):
+    argv = [jaga_bin, "dns", name] + ([rtype] if rtype else []) + [
+        "--resolver", srv.address, "-o", "dns_timeout=" + timeout]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    lines = p.stdout.splitlines()
+    return p.returncode, lines[0].split() if lines else [], lines[1:], p.stderr
+
+
+def test_a_records_and_ttl(jaga_bin, zone):
+    rc, head, rrs, err = dig(jaga_bin, zone, "Example.TEST")
+    assert rc == 0, err
+    assert head[0] == "ok" and "records=2" in head and "ttl=300" in head
+    assert sorted(rrs) == ["Example.TEST 300 A 192.0.2.10", "Example.TEST 300 A 192.0.2.11"]
+    assert zone.asked("example.test", "A") >= 1
+
+
+def test_aaaa(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "example.test", "AAAA")
+    assert (rc, head[0], rrs) == (0, "ok", ["example.test 300 AAAA 2001:db8::10"])
+
+
+def test_mx_names_lowercase_no_dot(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "example.test", "MX")
+    assert rc == 0 and head[0] == "ok"
+    assert sorted(rrs) == ["example.test 300 MX 10 mx1.example.test",
+                           "example.test 300 MX 20 mx2.example.test"]
+
+
+def test_txt_long_several_strings_joined(jaga_bin, zone):
+    assert len(LONG) > 1400   # past the EDNS size: truncated over UDP, then TCP
+    rc, head, rrs, _ = dig(jaga_bin, zone, "long.example.test", "TXT")
+    assert (rc, head[0]) == (0, "ok")
+    assert rrs == ['long.example.test 300 TXT "%s"' % LONG]
+    assert ("long.example.test", "TXT", "tcp") in zone.queries
+
+
+def test_txt_escaped_on_output(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "quote.example.test", "TXT")
+    assert rrs == ['quote.example.test 300 TXT "a\\"b\\\\c\\010d"']
+
+
+def test_cname_followed(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "alias.example.test", "TXT")
+    assert (rc, head[0], rrs) == (0, "ok", ['alias.example.test 300 TXT "v=spf1 mx -all"'])
+
+
+def test_ptr(jaga_bin, zone):
+    rc, head, rrs, _ = dig(jaga_bin, zone, "10.2.0.192.in-addr.arpa", "PTR")
+    assert (rc, head[0], rrs) == (0, "ok", ["10.2.0.192.in-addr.arpa 300 PTR mail.example.test"])
+
+
+@pytest.mark.parametrize("name,rtype,status", [
+    ("nothere.example.test", "A", "nxdomain"),
+    ("nothere.example.test", "TXT", "nxdomain"),
+    ("example.test", "PTR", "nodata"),
+    ("empty.example.test", "TXT", "nodata"),
+    ("mx1.example.test", "A", "nxdomain"),
+])
+def test_nxdomain_vs_nodata(jaga_bin, zone, name, rtype, status):
+    rc, head, rrs, _ = dig(jaga_bin, zone, name, rtype)
+    assert (rc, head[0], rrs) == (0, status, [])
+    assert "records=0" in head
+
+
+def test_timeout_is_tempfail_within_the_timeout(jaga_bin, zone):
+    t0 = time.monotonic()
+    rc, head, rrs, _ = dig(jaga_bin, zone, "slow.example.test", "TXT", timeout="1500ms")
+    took = time.monotonic() - t0
+    assert (rc, head[0], rrs) == (1, "tempfail", [])
+    assert 1.4 < took < 4.0, took
+    assert zone.asked("slow.example.test", "TXT") >= 1     # it was asked, not refused
+
+
+def test_timeout_name_still_answers_its_types(jaga_bin, zone):
+    rc, head, _, _ = dig(jaga_bin, zone, "half.example.test", "TXT")
+    assert (rc, head[0]) == (0, "ok")
+    rc, head, _, _ = dig(jaga_bin, zone, "half.example.test", "SPF", timeout="1s")
+    assert (rc, head[0]) == (1, "tempfail")
+
+
+def test_resolver_down_is_tempfail(jaga_bin, zone):
+    addr = zone.address
+    zone.stop()
+    rc, head, _, _ = dig(jaga_bin, zone, "example.test", "A", timeout="1s")
+    assert (rc, head[0]) == (1, "tempfail")
+    assert addr
+
+
+@pytest.mark.parametrize("argv,code,msg", [
+    (["dns", "example.test", "NS"], 2, "usage"),
+    (["dns"], 2, "usage"),
+    (["dns", "example.test", "--resolver", "dns.example:53"], 1, "HOST[:PORT]"),
+])
+def test_bad_usage(jaga_bin, argv, code, msg):
+    p = subprocess.run([jaga_bin] + argv, capture_output=True, text=True, timeout=30)
+    assert p.returncode == code
+    assert msg in p.stderr
+
+
+def test_bad_name_is_permfail(jaga_bin, zone):
+    rc, head, _, _ = dig(jaga_bin, zone, "a..example.test")
+    assert (rc, head[0]) == (1, "permfail")
+    assert zone.queries == []
