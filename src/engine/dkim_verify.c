@@ -3,6 +3,7 @@
 #include "engine/dkim.h"
 #include "engine/dkim_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +116,58 @@ dkim_body_hash(const struct dkim_msg *m, const struct dkim_sig *sig,
 	return 0;
 }
 
+/* Decoded public keys by their p= octets: decoding a key through
+ * OpenSSL 3's decoders costs more than verifying with it, and the same
+ * few keys sign most mail.  Entries are never freed (at most
+ * DKIM_KEYCACHE keys); a hit takes a reference. */
+#define DKIM_KEYCACHE 64
+
+static struct dkim_cached {
+	uint8_t p[DKIM_PKEY_MAX];
+	size_t plen;
+	int ed25519;
+	EVP_PKEY *pk;
+} dkim_cache[DKIM_KEYCACHE];
+static size_t dkim_cache_next;
+static pthread_mutex_t dkim_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static EVP_PKEY *
-dkim_pubkey(const struct dkim_key *k)
+dkim_cache_get(const struct dkim_key *k)
+{
+	EVP_PKEY *pk = NULL;
+
+	pthread_mutex_lock(&dkim_cache_mu);
+	for (size_t i = 0; i < DKIM_KEYCACHE && pk == NULL; i++) {
+		struct dkim_cached *c = &dkim_cache[i];
+
+		if (c->pk != NULL && c->plen == k->plen &&
+		    c->ed25519 == k->ed25519 && memcmp(c->p, k->p, k->plen) == 0 &&
+		    EVP_PKEY_up_ref(c->pk) == 1)
+			pk = c->pk;
+	}
+	pthread_mutex_unlock(&dkim_cache_mu);
+	return pk;
+}
+
+static void
+dkim_cache_put(const struct dkim_key *k, EVP_PKEY *pk)
+{
+	struct dkim_cached *c;
+
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return;
+	pthread_mutex_lock(&dkim_cache_mu);
+	c = &dkim_cache[dkim_cache_next++ % DKIM_KEYCACHE];
+	EVP_PKEY_free(c->pk);
+	memcpy(c->p, k->p, k->plen);
+	c->plen = k->plen;
+	c->ed25519 = k->ed25519;
+	c->pk = pk;
+	pthread_mutex_unlock(&dkim_cache_mu);
+}
+
+static EVP_PKEY *
+dkim_pubkey_decode(const struct dkim_key *k)
 {
 	const unsigned char *q = k->p;
 	EVP_PKEY *pk;
@@ -210,6 +261,16 @@ dkim_sig_time(const struct dkim_sig *sig, time_t now, struct dkim_res *r)
 	if (sig->t > (int64_t)now + DKIM_FUTURE_SLACK)
 		return dkim_set(r, DKIM_PERMERROR, "signature in the future");
 	return 0;
+}
+
+static EVP_PKEY *
+dkim_pubkey(const struct dkim_key *k)
+{
+	EVP_PKEY *pk = dkim_cache_get(k);
+
+	if (pk == NULL && (pk = dkim_pubkey_decode(k)) != NULL)
+		dkim_cache_put(k, pk);
+	return pk;
 }
 
 /* The key's public half, RSA of at least 1024 bits (RFC 8301 §3.2). */
