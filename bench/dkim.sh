@@ -25,8 +25,8 @@ done
 speed=$(openssl speed -seconds "$SECS" rsa2048 ed25519 2>/dev/null)
 rsa_sign=$(echo "$speed" | awk '/^rsa 2048 bits/ {print $6}')
 rsa_verify=$(echo "$speed" | awk '/^rsa 2048 bits/ {print $7}')
-ed_sign=$(echo "$speed" | awk '/Ed25519\)$/ {print $(NF-2)}' | head -1)
-ed_verify=$(echo "$speed" | awk '/Ed25519\)$/ {print $(NF-1)}' | head -1)
+ed_sign=$(echo "$speed" | awk '/EdDSA \(Ed25519\)/ {print $(NF-1)}' | tail -1)
+ed_verify=$(echo "$speed" | awk '/EdDSA \(Ed25519\)/ {print $NF}' | tail -1)
 out="| key | body | jaga sign/s | jaga verify/s | dkimpy sign/s | dkimpy verify/s | openssl speed sign/s | openssl speed verify/s |
 |---|---:|---:|---:|---:|---:|---:|---:|"
 for t in rsa ed25519; do
