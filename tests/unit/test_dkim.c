@@ -562,6 +562,34 @@ test_keygen(void)
 	    sizeof why) < 0 && access(path, F_OK) != 0, "rsa-512 refused");
 }
 
+static void
+test_keytab(void)
+{
+	struct dkim_keytab_entry e[4];
+	const struct dkim_keytab_entry *f;
+	char path[256];
+	int bad, n;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/keytab", tmpdir);
+	fp = fopen(path, "w");
+	fputs("# domain selector key\n\nexample.org s2026 /etc/jaga/dkim/"
+	    "example.org.key\n  Example.NET ed1 /k/ed.key\n", fp);
+	fclose(fp);
+	n = dkim_keytab_load(path, e, 4, &bad);
+	CHECK_INT(n, 2, "key table entries");
+	f = dkim_keytab_find(e, 2, "example.net");
+	CHECK(f != NULL && strcmp(f->selector, "ed1") == 0 &&
+	    strcmp(f->path, "/k/ed.key") == 0, "domain any case");
+	CHECK(dkim_keytab_find(e, 2, "sub.example.org") == NULL,
+	    "a subdomain is not its parent");
+	fp = fopen(path, "a");
+	fputs("broken-line-without-key\n", fp);
+	fclose(fp);
+	CHECK(dkim_keytab_load(path, e, 4, &bad) < 0 && bad == 5,
+	    "bad line reported (%d)", bad);
+}
+
 int
 main(void)
 {
@@ -577,6 +605,7 @@ main(void)
 	test_roundtrip();
 	test_refusals();
 	test_keygen();
+	test_keytab();
 	{
 		char cmd[300];
 
