@@ -8,7 +8,7 @@ build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
        libcurl4-openssl-dev libunbound-dev"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
       iproute2 util-linux openssl procps whois redis-server python3-pyflakes
-      faketime sasl2-bin libsasl2-modules"
+      faketime sasl2-bin libsasl2-modules python3-dkim opendkim-tools opendkim"
 bench="$test hyperfine"
 
 case "${1:-build}" in

@@ -8,6 +8,7 @@ int cmd_config(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_suspend(int argc, char **argv);
 int cmd_vault(int argc, char **argv);
+int cmd_dkim(int argc, char **argv);
 /* "jaga vault test", a verb of "jaga vault" (cmd_vault_test.c). */
 int cmd_vault_test(int argc, char **argv);
 /* "jaga dns NAME [TYPE]" (cmd_dns.c). */

@@ -16,6 +16,7 @@ static const struct {
 	{ "suspend", cmd_suspend, "suspended identities (list, show, lift)" },
 	{ "vault", cmd_vault, "upstream credentials encrypted at rest (init, set, "
 	    "list, rotate, rekey, remove)" },
+	{ "dkim", cmd_dkim, "DKIM signatures (verify, sign, keygen)" },
 	{ "dns", cmd_dns, "look a name up through jaga's resolver" },
 	{ "spf", cmd_spf, "check a client IP against a sender's SPF record" },
 };

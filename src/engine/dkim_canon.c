@@ -1,0 +1,213 @@
+/* dkim_canon.c - a message cut into header fields and body, and the
+ * simple and relaxed canonicalizations of RFC 6376 §3.4. */
+#include "engine/dkim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+dkim_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A copy of raw where every bare LF becomes CRLF. */
+static char *
+dkim_crlf(const char *raw, size_t len, size_t *outlen)
+{
+	size_t n = 0, i;
+	char *d;
+
+	if (len > (SIZE_MAX - 1) / 2)
+		return NULL;
+	if ((d = malloc(2 * len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r'))
+			d[n++] = '\r';
+		d[n++] = raw[i];
+	}
+	d[n] = '\0';
+	*outlen = n;
+	return d;
+}
+
+/* Header fields up to the empty line; a line starting with WSP continues
+ * the field before it.  A line without ':' ends the header (as if the
+ * body began there; such messages are malformed anyway). */
+static int
+dkim_msg_fields(struct dkim_msg *m)
+{
+	size_t pos = 0, eol, c;
+	const char *nl, *colon;
+
+	while (pos < m->len) {
+		if (m->len - pos >= 2 && m->data[pos] == '\r' &&
+		    m->data[pos + 1] == '\n') {
+			m->body = pos + 2;
+			return 0;
+		}
+		nl = memchr(m->data + pos, '\n', m->len - pos);
+		eol = nl ? (size_t)(nl - m->data) + 1 : m->len;
+		if (dkim_wsp((unsigned char)m->data[pos]) && m->nf > 0) {
+			m->f[m->nf - 1].len = eol - m->f[m->nf - 1].off;
+		} else {
+			colon = memchr(m->data + pos, ':', eol - pos);
+			if (colon == NULL)
+				break;
+			if (m->nf == DKIM_HDR_MAX)
+				return -1;
+			c = (size_t)(colon - m->data);
+			while (c > pos && dkim_wsp((unsigned char)m->data[c - 1]))
+				c--;
+			m->f[m->nf].off = pos;
+			m->f[m->nf].len = eol - pos;
+			m->f[m->nf++].namelen = c - pos;
+		}
+		pos = eol;
+	}
+	m->body = pos;
+	return 0;
+}
+
+struct dkim_msg *
+dkim_msg_parse(const char *raw, size_t len)
+{
+	struct dkim_msg *m = calloc(1, sizeof *m);
+
+	if (m == NULL)
+		return NULL;
+	if ((m->data = dkim_crlf(raw, len, &m->len)) == NULL ||
+	    dkim_msg_fields(m) < 0) {
+		dkim_msg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+dkim_msg_free(struct dkim_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->data);
+	free(m);
+}
+
+/* relaxed (§3.4.2): name lowercased, unfolded, WSP runs to one SP, no WSP
+ * at the ends of the value or around the colon. */
+static long
+dkim_relaxed_header(const char *f, size_t len, char *out, size_t cap)
+{
+	const char *colon = memchr(f, ':', len);
+	size_t n = 0, i, ne, vs, ve, start;
+	int sp = 0;
+
+	if (colon == NULL)
+		return -1;
+	ne = (size_t)(colon - f);
+	while (ne > 0 && dkim_wsp((unsigned char)f[ne - 1]))
+		ne--;
+	vs = (size_t)(colon - f) + 1;
+	ve = len;
+	while (ve > vs && (dkim_wsp((unsigned char)f[ve - 1]) ||
+	    f[ve - 1] == '\r' || f[ve - 1] == '\n'))
+		ve--;
+	if (ne + (ve - vs) + 3 > cap)
+		return -1;
+	for (i = 0; i < ne; i++)
+		out[n++] = (char)(f[i] >= 'A' && f[i] <= 'Z' ? f[i] + 32 : f[i]);
+	out[n++] = ':';
+	start = n;
+	for (i = vs; i < ve; i++) {
+		if (f[i] == '\r' || f[i] == '\n')
+			continue;
+		if (dkim_wsp((unsigned char)f[i])) {
+			sp = 1;
+			continue;
+		}
+		if (sp && n > start)
+			out[n++] = ' ';
+		sp = 0;
+		out[n++] = f[i];
+	}
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return (long)n;
+}
+
+long
+dkim_canon_header(enum dkim_canon c, const char *field, size_t len,
+    char *out, size_t cap)
+{
+	if (c == DKIM_RELAXED)
+		return dkim_relaxed_header(field, len, out, cap);
+	if (len > cap)
+		return -1;
+	memcpy(out, field, len);
+	return (long)len;
+}
+
+/* One body line (without its CRLF) in relaxed form (§3.4.4). */
+static size_t
+dkim_relaxed_line(const char *s, size_t len, char *out)
+{
+	size_t n = 0;
+	int sp = 0;
+
+	while (len > 0 && dkim_wsp((unsigned char)s[len - 1]))
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		if (dkim_wsp((unsigned char)s[i])) {
+			sp = 1;
+			continue;
+		}
+		if (sp)
+			out[n++] = ' ';
+		sp = 0;
+		out[n++] = s[i];
+	}
+	return n;
+}
+
+int
+dkim_canon_body(enum dkim_canon c, const char *body, size_t len,
+    char **out, size_t *outlen)
+{
+	size_t pos = 0, n = 0, keep = 0, eol, ll;
+	const char *nl;
+	char *d;
+
+	/* a bare LF line grows by one octet, a last line without LF by two */
+	if (len > (SIZE_MAX - 3) / 2 || (d = malloc(2 * len + 3)) == NULL)
+		return -1;
+	while (pos < len) {
+		nl = memchr(body + pos, '\n', len - pos);
+		eol = nl ? (size_t)(nl - body) + 1 : len;
+		ll = eol - pos;
+		if (ll >= 1 && body[eol - 1] == '\n')
+			ll--;
+		if (ll >= 1 && nl && body[pos + ll - 1] == '\r')
+			ll--;
+		if (c == DKIM_RELAXED)
+			ll = dkim_relaxed_line(body + pos, ll, d + n);
+		else
+			memcpy(d + n, body + pos, ll);
+		n += ll;
+		d[n++] = '\r';
+		d[n++] = '\n';
+		if (ll > 0)	/* a line with content: keep up to here */
+			keep = n;
+		pos = eol;
+	}
+	/* Trailing empty lines go (§3.4.3, §3.4.4); an empty body is CRLF
+	 * under simple, nothing under relaxed. */
+	n = keep;
+	if (n == 0 && c == DKIM_SIMPLE) {
+		d[n++] = '\r';
+		d[n++] = '\n';
+	}
+	*out = d;
+	*outlen = n;
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* dkim_sign.c - DKIM signing (RFC 6376 §5) with rsa-sha256 or
+ * ed25519-sha256 (RFC 8463); never rsa-sha1, never RSA under 1024 bits
+ * (RFC 8301). */
+#include "engine/dkim.h"
+#include "engine/dkim_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+struct dkim_signkey {
+	EVP_PKEY *pk;
+	int ed25519;
+};
+
+/* Signed, and over-signed: each listed once more than present, so that
+ * none can be added after signing (RFC 6376 §8.15). */
+static const char *const dkim_sign_names[] = {
+	"from", "reply-to", "subject", "date", "to", "cc", "message-id",
+	"in-reply-to", "references", "sender", "mime-version",
+	"content-type", "content-transfer-encoding",
+};
+
+struct dkim_signkey *
+dkim_signkey_load(const char *path, char *reason, size_t rlen)
+{
+	struct dkim_signkey *k;
+	EVP_PKEY *pk;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(reason, rlen, "cannot read key file");
+		return NULL;
+	}
+	pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (pk == NULL) {
+		snprintf(reason, rlen, "not a PEM private key");
+		return NULL;
+	}
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519 &&
+	    (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+	    EVP_PKEY_get_bits(pk) < 1024)) {
+		snprintf(reason, rlen, "key refused: only RSA of 1024 bits or "
+		    "more, or Ed25519 (RFC 8301)");
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	if ((k = calloc(1, sizeof *k)) == NULL) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	k->pk = pk;
+	k->ed25519 = EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519;
+	return k;
+}
+
+void
+dkim_signkey_free(struct dkim_signkey *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pk);
+	free(k);
+}
+
+int
+dkim_signkey_is_ed25519(const struct dkim_signkey *k)
+{
+	return k->ed25519;
+}
+
+static size_t
+dkim_count(const struct dkim_msg *m, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nf; i++)
+		if (m->f[i].namelen == strlen(name) &&
+		    strncasecmp(m->data + m->f[i].off, name, m->f[i].namelen) == 0)
+			n++;
+	return n;
+}
+
+/* h[]: every name once more than the message has it. */
+static size_t
+dkim_sign_h(const struct dkim_msg *m, char (*h)[80])
+{
+	size_t nh = 0, c;
+
+	for (size_t i = 0; i < sizeof dkim_sign_names / sizeof *dkim_sign_names;
+	    i++) {
+		c = dkim_count(m, dkim_sign_names[i]) + 1;
+		while (c-- > 0 && nh < DKIM_H_MAX)
+			snprintf(h[nh++], 80, "%s", dkim_sign_names[i]);
+	}
+	return nh;
+}
+
+static int
+dkim_b64enc(const unsigned char *in, size_t len, char *out, size_t cap)
+{
+	if (4 * ((len + 2) / 3) + 1 > cap)
+		return -1;
+	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+static int
+dkim_sign_bh(const struct dkim_msg *m, enum dkim_canon c, char *out,
+    size_t cap)
+{
+	unsigned char md[32];
+	size_t blen;
+	char *body;
+	int ok;
+
+	if (dkim_canon_body(c, m->data + m->body, m->len - m->body, &body,
+	    &blen) < 0)
+		return -1;
+	ok = EVP_Digest(body, blen, md, NULL, EVP_sha256(), NULL);
+	free(body);
+	return ok && dkim_b64enc(md, sizeof md, out, cap) > 0 ? 0 : -1;
+}
+
+/* The field up to "b=", folded at about 78 columns. */
+static int
+dkim_sign_head(const struct dkim_msg *m, const struct dkim_signkey *k,
+    const struct dkim_signopt *o, char (*h)[80], size_t nh, char *out,
+    size_t cap)
+{
+	char bh[64], tx[64] = "";
+	size_t n, col;
+	int w;
+
+	if (dkim_sign_bh(m, o->bcanon, bh, sizeof bh) < 0)
+		return -1;
+	if (o->t > 0)
+		snprintf(tx, sizeof tx, " t=%lld;", (long long)o->t);
+	if (o->x > 0)
+		snprintf(tx + strlen(tx), sizeof tx - strlen(tx), " x=%lld;",
+		    (long long)o->x);
+	w = snprintf(out, cap, "DKIM-Signature: v=1; a=%s; c=%s/%s;\r\n"
+	    "\td=%s; s=%s;%s\r\n\th=", k->ed25519 ? "ed25519-sha256" :
+	    "rsa-sha256", o->hcanon == DKIM_RELAXED ? "relaxed" : "simple",
+	    o->bcanon == DKIM_RELAXED ? "relaxed" : "simple", o->domain,
+	    o->selector, tx);
+	if (w < 0 || (size_t)w >= cap)
+		return -1;
+	n = (size_t)w;
+	col = 3;
+	for (size_t i = 0; i < nh; i++) {
+		w = snprintf(out + n, cap - n, "%s%s%s", i ? ":" : "",
+		    col + strlen(h[i]) > 76 ? "\r\n\t" : "", h[i]);
+		if (w < 0 || (size_t)w >= cap - n)
+			return -1;
+		col = col + strlen(h[i]) > 76 ? strlen(h[i]) + 1 : col +
+		    strlen(h[i]) + 1;
+		n += (size_t)w;
+	}
+	w = snprintf(out + n, cap - n, ";\r\n\tbh=%s;\r\n\tb=", bh);
+	return w < 0 || (size_t)w >= cap - n ? -1 : (int)(n + (size_t)w);
+}
+
+static int
+dkim_sign_raw(const struct dkim_signkey *k, const char *data, size_t len,
+    unsigned char *sig, size_t *siglen)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char hash[32];
+	int ok;
+
+	if (ctx == NULL)
+		return -1;
+	if (k->ed25519)	/* RFC 8463 §3: Ed25519 over the SHA-256 */
+		ok = EVP_Digest(data, len, hash, NULL, EVP_sha256(), NULL) &&
+		    EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
+		    EVP_DigestSign(ctx, sig, siglen, hash, sizeof hash) == 1;
+	else
+		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+		    k->pk) == 1 && EVP_DigestSign(ctx, sig, siglen,
+		    (const unsigned char *)data, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* Append the base64 signature, folded, and the final CRLF. */
+static char *
+dkim_sign_finish(char *head, size_t n, size_t cap, const unsigned char *sig,
+    size_t siglen)
+{
+	char b64[2 * DKIM_SIGB_MAX];
+	int len = dkim_b64enc(sig, siglen, b64, sizeof b64);
+
+	if (len < 0)
+		return NULL;
+	for (int i = 0; i < len; i += 72) {
+		int w = snprintf(head + n, cap - n, "%s%.*s", i ? "\r\n\t  " : "",
+		    len - i < 72 ? len - i : 72, b64 + i);
+		if (w < 0 || (size_t)w >= cap - n)
+			return NULL;
+		n += (size_t)w;
+	}
+	if (n + 3 > cap)
+		return NULL;
+	memcpy(head + n, "\r\n", 3);
+	return head;
+}
+
+char *
+dkim_sign(const struct dkim_msg *m, const struct dkim_signkey *k,
+    const struct dkim_signopt *o, char *reason, size_t rlen)
+{
+	char (*h)[80];
+	unsigned char sig[DKIM_SIGB_MAX];
+	size_t nh, hlen, siglen = sizeof sig, cap = 8192;
+	char *head, *hd, *out = NULL;
+	int n;
+
+	if (dkim_count(m, "from") == 0) {
+		snprintf(reason, rlen, "message has no From: field");
+		return NULL;
+	}
+	if ((h = calloc(DKIM_H_MAX, sizeof *h)) == NULL)
+		return NULL;
+	nh = dkim_sign_h(m, h);
+	if ((head = malloc(cap)) == NULL ||
+	    (n = dkim_sign_head(m, k, o, h, nh, head, cap)) < 0) {
+		snprintf(reason, rlen, "cannot build the signature field");
+		free(head);
+		free(h);
+		return NULL;
+	}
+	hd = dkim_hdata(m, (const char (*)[80])h, nh, o->hcanon, head,
+	    (size_t)n, &hlen);
+	if (hd != NULL && dkim_sign_raw(k, hd, hlen, sig, &siglen) == 0)
+		out = dkim_sign_finish(head, (size_t)n, cap, sig, siglen);
+	free(hd);
+	free(h);
+	if (out == NULL) {
+		snprintf(reason, rlen, "signing failed");
+		free(head);
+	}
+	return out;
+}
