@@ -35,6 +35,21 @@ setup() {	# setup BUILDDIR [meson options]
 		{ echo "meson setup $dir failed"; return 1; }
 }
 
+# Third-party suites and vectors (see ../shared/testdata/SOURCES.md): beside
+# the repository, or where JAGA_TESTDATA says.
+if [ -z "${JAGA_TESTDATA:-}" ]; then
+	for d in ../shared/testdata /work/shared/testdata; do
+		[ -d "$d" ] && { JAGA_TESTDATA=$(cd "$d" && pwd); break; }
+	done
+fi
+if [ -d "${JAGA_TESTDATA:-/nonexistent}" ]; then
+	export JAGA_TESTDATA
+	echo "== test data: $JAGA_TESTDATA"
+else
+	echo "no test data folder (../shared/testdata); set JAGA_TESTDATA"
+	count testdata 1
+fi
+
 echo "== checksrc"
 scripts/checksrc.sh; count checksrc $?
 /usr/bin/python3 -m pyflakes tests/wire bench/*.py; count pyflakes $?

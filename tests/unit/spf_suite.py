@@ -13,6 +13,7 @@ Tests with pyspf's `strict` field are skipped: they exercise the obsolete
 default= modifier, which RFC 7208 ignores as an unknown modifier.
 Usage: spf_suite.py SUITE.yml RUNNER
 """
+import os
 import subprocess
 import sys
 import tempfile
@@ -78,8 +79,18 @@ def lines(docs):
                    hx(exp) if exp is not None else '-']
 
 
+def testdata_file(path):
+    """path as given, else under $JAGA_TESTDATA (tests/run_all.sh sets it),
+    else under ../shared/testdata seen from the source root."""
+    if os.path.exists(path):
+        return path
+    base = os.environ.get('JAGA_TESTDATA') or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'testdata')
+    return os.path.join(base, path)
+
+
 def main():
-    with open(sys.argv[1], encoding='utf-8', errors='surrogateescape') as f:
+    with open(testdata_file(sys.argv[1]), encoding='utf-8', errors='surrogateescape') as f:
         docs = list(yaml.safe_load_all(f))
     with tempfile.NamedTemporaryFile('w', suffix='.spf') as out:
         for ln in lines(docs):

@@ -14,7 +14,9 @@ from pathlib import Path
 import dkim
 import pytest
 
-TD = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "dkim"
+import wirelib
+
+TD = Path(wirelib.TESTDATA) / "dkim"
 OD = TD / "opendkim"
 
 

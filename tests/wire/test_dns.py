@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+import wirelib
+
 LONG = "v=spf1 " + " ".join("ip4:192.0.2.%d" % i for i in range(120)) + " -all"
 
 ZONE = {
@@ -203,11 +205,9 @@ def test_cache_honours_the_ttl(jaga_bin):
         srv.stop()
 
 
-OPENSPF = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata",
-                       "spf", "openspf", "rfc7208-tests.shared.yml")
+OPENSPF = os.path.join(wirelib.TESTDATA, "spf", "openspf", "rfc7208-tests.shared.yml")
 
 
-@pytest.mark.skipif(not os.path.exists(OPENSPF), reason="no ../shared/testdata")
 def test_openspf_zonedata_served(jaga_bin, dns_server):
     import yaml
     with open(OPENSPF) as f:

@@ -12,8 +12,9 @@ import subprocess
 import pytest
 import yaml
 
-TESTDATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
-                        "testdata", "spf")
+import wirelib
+
+TESTDATA = os.path.join(wirelib.TESTDATA, "spf")
 SUITES = [os.path.join(TESTDATA, "openspf", "rfc7208-tests.shared.yml"),
           os.path.join(TESTDATA, "pyspf", "pyspf-test.yml")]
 DEFAULT_EXPL = "SPF fail: the domain does not authorize this host"

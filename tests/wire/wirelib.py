@@ -17,6 +17,9 @@ import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# Third-party suites and vectors (../shared/testdata, see its SOURCES.md):
+# $JAGA_TESTDATA (tests/run_all.sh sets it), else beside the repository.
+TESTDATA = os.environ.get("JAGA_TESTDATA") or os.path.join(REPO, "..", "shared", "testdata")
 JAGA_BIN = os.environ.get("JAGA_BIN") or os.path.join(REPO, "build-wire", "src", "cli", "jaga")
 LOCAL_DOMAIN = "local.test"
 
