@@ -31,6 +31,7 @@ bench: build
 	@bench/run.sh --write
 	@bench/limits.sh --write
 	@bench/burst.sh --write
+	@bench/dkim.sh --write
 
 fuzz:
 	@scripts/fuzz.sh
