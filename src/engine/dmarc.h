@@ -1,0 +1,65 @@
+/* dmarc.h - DMARC, RFC 7489 (issue 5 §4).
+ *
+ * Three pieces, each usable alone:
+ *   - dmarc_parse: one TXT record to struct dmarc_record (§6.3, §6.4),
+ *     bounded by DNS_TXT_MAX, nothing allocated;
+ *   - dmarc_psl_*: the Organizational Domain (§3.2) from the Public Suffix
+ *     List through libpsl (Debian's publicsuffix list by default);
+ *   - dmarc_check: policy discovery (§6.6.3), identifier alignment (§3.1)
+ *     and the disposition (§6.6.4, §6.3 pct) for one message, through
+ *     struct dns_lookup (engine/dns.h).
+ * dmarc_check takes the SPF result with the domain it was evaluated for and
+ * a list of DKIM (d=, pass?) pairs, so it depends on neither engine's code.
+ */
+#ifndef JAGA_ENGINE_DMARC_H
+#define JAGA_ENGINE_DMARC_H
+
+#include <stddef.h>
+
+#include "engine/dns.h"
+#include "engine/spf.h"
+
+#define DMARC_URI_MAX	512	/* rua=/ruf= text kept; longer: truncated */
+#define DMARC_DKIM_MAX	16	/* DKIM results looked at; ours */
+
+enum dmarc_policy {
+	DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT,
+};
+
+/* Why dmarc_parse refused a record; any but DMARC_PARSE_OK means the
+ * record is ignored (§6.6.3). */
+enum dmarc_parse_status {
+	DMARC_PARSE_OK,
+	DMARC_PARSE_EMPTY,		/* no text */
+	DMARC_PARSE_BAD_VERSION,	/* v=DMARC1 not the first tag */
+	DMARC_PARSE_BAD_VALUE,		/* a known tag with a bad value */
+	DMARC_PARSE_SYNTAX,		/* not a tag-list, a repeated tag */
+	DMARC_PARSE_NO_P,		/* p= absent (§6.3 "REQUIRED") */
+	DMARC_PARSE_TOO_LONG,		/* over DNS_TXT_MAX octets */
+};
+
+struct dmarc_record {
+	enum dmarc_policy p;
+	enum dmarc_policy sp;		/* p when absent (§6.3) */
+	int pct;			/* 0..100, default 100 */
+	int adkim_strict;		/* adkim=s; default relaxed */
+	int aspf_strict;		/* aspf=s; default relaxed */
+	unsigned long ri;		/* seconds, default 86400 */
+	char fo[16];			/* "0" by default; checked, kept */
+	char rf[32];			/* "afrf" by default */
+	char rua[DMARC_URI_MAX];	/* as written, "" if absent */
+	char ruf[DMARC_URI_MAX];
+};
+
+/* Parse len octets of txt (one TXT record, strings joined).  Fills *out
+ * with the defaults first, then the tags found; unknown tags are ignored
+ * (§6.3).  Strict where OpenDMARC is lenient: "p=n" is a bad value, only
+ * none/quarantine/reject (case-insensitive) are policies. */
+enum dmarc_parse_status dmarc_parse(const char *txt, size_t len,
+    struct dmarc_record *out);
+/* "ok", "empty", "bad-version", ... for logs and tests. */
+const char *dmarc_parse_name(enum dmarc_parse_status s);
+/* "none", "quarantine", "reject"; "unset" for DMARC_P_UNSET. */
+const char *dmarc_policy_name(enum dmarc_policy p);
+
+#endif
