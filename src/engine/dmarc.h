@@ -62,4 +62,19 @@ const char *dmarc_parse_name(enum dmarc_parse_status s);
 /* "none", "quarantine", "reject"; "unset" for DMARC_P_UNSET. */
 const char *dmarc_policy_name(enum dmarc_policy p);
 
+/* ---- the Organizational Domain (dmarc_psl.c), RFC 7489 §3.2 ---- */
+struct dmarc_psl;
+/* The Public Suffix List from file, or with file NULL the newest of
+ * libpsl's built-in list and Debian's (psl_latest: /usr/share/publicsuffix).
+ * NULL with a message in err when it cannot be loaded.  Read-only once
+ * loaded: one list serves every thread. */
+struct dmarc_psl *dmarc_psl_load(const char *file, char *err, size_t errlen);
+void dmarc_psl_free(struct dmarc_psl *psl);
+/* The Organizational Domain of domain (ASCII or UTF-8, any case) into out,
+ * lowercase: the public suffix plus one label (§3.2 steps 1-3).  Returns
+ * 0, or -1 when domain has none (it is a public suffix itself, empty, has
+ * an empty label) or does not fit. */
+int dmarc_org_domain(const struct dmarc_psl *psl, const char *domain,
+    char out[DNS_NAME_MAX + 1]);
+
 #endif

@@ -1,6 +1,7 @@
 /* test_dmarc.c - the DMARC record (RFC 7489 §6.3), the Organizational
  * Domain (§3.2, the PSL's own test vectors) and the evaluation (§3.1,
  * §6.6.3, §6.6.4) over a dns_table. */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/dmarc.h"
@@ -96,10 +97,74 @@ test_parse_values(void)
 	    DMARC_PARSE_SYNTAX, "a NUL in the record");
 }
 
+#define PSL_DIR	"../shared/testdata/dmarc/publicsuffix/"
+
+/* One argument of checkPublicSuffix(): null or '...'; NULL for null,
+ * "" when the line is not understood. */
+static const char *
+psl_arg(char **p, char *buf, size_t size)
+{
+	char *q = *p + strspn(*p, " ,("), *e;
+
+	if (strncmp(q, "null", 4) == 0) {
+		*p = q + 4;
+		return NULL;
+	}
+	if (*q != '\'' || (e = strchr(q + 1, '\'')) == NULL ||
+	    (size_t)(e - q) > size) {
+		buf[0] = '\0';
+		return buf;
+	}
+	memcpy(buf, q + 1, (size_t)(e - q - 1));
+	buf[e - q - 1] = '\0';
+	*p = e + 1;
+	return buf;
+}
+
+/* The PSL's own vectors, against the list of the same folder (the vectors'
+ * answers are that list's). */
+static void
+test_psl_vectors(void)
+{
+	char line[512], in[256], want[256], got[DNS_NAME_MAX + 1];
+	FILE *f = fopen(PSL_DIR "test_psl.txt", "r");
+	struct dmarc_psl *psl;
+	const char *a, *b;
+	int n = 0;
+	char *p;
+
+	psl = dmarc_psl_load(PSL_DIR "public_suffix_list.dat", line,
+	    sizeof line);
+	CHECK(f != NULL && psl != NULL, "PSL test material loads");
+	while (f && psl && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "checkPublicSuffix(", 18) != 0)
+			continue;
+		p = line + 17;
+		a = psl_arg(&p, in, sizeof in);
+		b = psl_arg(&p, want, sizeof want);
+		n++;
+		if (dmarc_org_domain(psl, a, got) < 0)
+			CHECK_STR(NULL, b, "psl %s", a ? a : "null");
+		else
+			CHECK_STR(got, b, "psl %s", a);
+	}
+	CHECK_INT(n, 78, "every PSL vector read (4 are commented out)");
+	if (f)
+		fclose(f);
+	dmarc_psl_free(psl);
+	psl = dmarc_psl_load(NULL, line, sizeof line);
+	CHECK(psl != NULL, "the system list loads");
+	CHECK_INT(psl ? dmarc_org_domain(psl, "a.B.example.co.uk", got) : -1,
+	    0, "system list");
+	CHECK_STR(got, "example.co.uk", "system list org domain");
+	dmarc_psl_free(psl);
+}
+
 int
 main(void)
 {
 	test_parse_table();
 	test_parse_values();
+	test_psl_vectors();
 	return harness_end("dmarc");
 }
