@@ -77,4 +77,59 @@ void dmarc_psl_free(struct dmarc_psl *psl);
 int dmarc_org_domain(const struct dmarc_psl *psl, const char *domain,
     char out[DNS_NAME_MAX + 1]);
 
+/* ---- the evaluation (dmarc_eval.c), RFC 7489 §3.1, §6.6 ---- */
+enum dmarc_res {
+	DMARC_NONE,		/* no policy record: DMARC not applied */
+	DMARC_PASS,		/* an aligned SPF or DKIM pass (§4.2) */
+	DMARC_FAIL,
+	DMARC_TEMPERROR,	/* DNS TEMPFAIL during discovery (§6.6.3) */
+	DMARC_PERMERROR,	/* the From domain cannot be asked */
+};
+
+/* What the Mail Receiver does (§6.3 p/sp after pct, §6.6.4). */
+enum dmarc_disp {
+	DMARC_D_NONE, DMARC_D_QUARANTINE, DMARC_D_REJECT,
+};
+
+/* One verified DKIM signature: its d= and whether it passed. */
+struct dmarc_dkim {
+	const char *domain;
+	int pass;
+};
+
+struct dmarc_input {
+	const char *from_domain;	/* RFC5322.From domain (§6.6.1) */
+	enum spf_res spf;		/* SPF result ... */
+	const char *spf_domain;		/* ... and the domain it was for:
+					 * MAIL FROM's, or HELO's (§4.1) */
+	const struct dmarc_dkim *dkim;	/* the first DMARC_DKIM_MAX used */
+	size_t ndkim;
+	unsigned sample;		/* caller's random 0..99 for pct */
+};
+
+struct dmarc_result {
+	enum dmarc_res result;
+	enum dmarc_disp disposition;	/* after pct; NONE unless FAIL */
+	enum dmarc_policy policy;	/* p or sp as published, UNSET if no
+					 * record */
+	int sampled_out;		/* pct made the disposition milder */
+	int spf_aligned;		/* SPF passed and aligned */
+	int dkim_aligned;		/* some DKIM pass aligned */
+	char from_domain[DNS_NAME_MAX + 1];	/* lowercase */
+	char org_domain[DNS_NAME_MAX + 1];	/* of from_domain */
+	char record_domain[DNS_NAME_MAX + 1];	/* where the record was */
+	char dkim_domain[DNS_NAME_MAX + 1];	/* the aligned d=, or "" */
+	struct dmarc_record rec;
+	char problem[128];		/* temperror/permerror: why */
+};
+
+/* Evaluate one message.  Fills *out completely; returns 0, -1 only for
+ * NULL arguments. */
+int dmarc_check(struct dns_lookup *dns, const struct dmarc_psl *psl,
+    const struct dmarc_input *in, struct dmarc_result *out);
+/* "none", "pass", "fail", "temperror", "permerror" (RFC 8601 §2.7.1). */
+const char *dmarc_res_name(enum dmarc_res r);
+/* "none", "quarantine", "reject". */
+const char *dmarc_disp_name(enum dmarc_disp d);
+
 #endif

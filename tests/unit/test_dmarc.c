@@ -160,11 +160,183 @@ test_psl_vectors(void)
 	dmarc_psl_free(psl);
 }
 
+static struct dns_lookup *
+zone(void)
+{
+	static const struct {
+		const char *name, *txt;
+	} recs[] = {
+		{ "_dmarc.example.com", "v=DMARC1; p=reject; sp=quarantine" },
+		{ "_dmarc.own.example.com", "v=DMARC1; p=none" },
+		{ "_dmarc.strict.example", "v=DMARC1; p=reject; adkim=s; "
+		    "aspf=s" },
+		{ "_dmarc.half.example", "v=DMARC1; p=reject; pct=50" },
+		{ "_dmarc.q.example", "v=DMARC1; p=quarantine; pct=0" },
+		{ "_dmarc.two.example", "v=DMARC1; p=reject" },
+		{ "_dmarc.two.example", "v=DMARC1; p=none" },
+		{ "_dmarc.mixed.example", "v=spf1 -all" },
+		{ "_dmarc.mixed.example", "v=DMARC1; p=reject" },
+		{ "_dmarc.bad.example", "v=DMARC1; p=bob" },
+		{ "_dmarc.norp.example", "v=DMARC1; rua=mailto:r@norp.example" },
+		{ "_dmarc.example.co.uk", "v=DMARC1; p=reject; sp=none" },
+	};
+	struct dns_lookup *l = dns_table_new();
+	size_t i;
+
+	for (i = 0; l && i < sizeof recs / sizeof recs[0]; i++)
+		CHECK_INT(dns_table_add(l, recs[i].name, DNS_T_TXT,
+		    recs[i].txt), 0, "zone %s", recs[i].name);
+	dns_table_timeout(l, "_dmarc.temp.example");
+	dns_table_timeout(l, "_dmarc.temp2.example");
+	return l;
+}
+
+/* One message each: From domain, SPF result and domain, one DKIM (d=,
+ * pass), the pct sample; the result, the policy applied, the
+ * disposition. */
+static const struct {
+	const char *from;
+	enum spf_res spf;
+	const char *spf_domain, *dkim_d;
+	int dkim_pass;
+	unsigned sample;
+	enum dmarc_res res;
+	enum dmarc_policy policy;
+	enum dmarc_disp disp;
+} eval_cases[] = {
+	/* relaxed alignment (§3.1): same Organizational Domain */
+	{ "example.com", SPF_PASS, "bounce.example.com", NULL, 0, 0,
+	    DMARC_PASS, DMARC_P_REJECT, DMARC_D_NONE },
+	{ "example.com", SPF_FAIL, "example.com", "mail.Example.COM", 1, 0,
+	    DMARC_PASS, DMARC_P_REJECT, DMARC_D_NONE },
+	{ "example.com", SPF_PASS, "example.net", "example.com", 0, 0,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	{ "example.com", SPF_SOFTFAIL, "example.com", "evil.example", 1, 0,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	/* a subdomain without its own record: the org's sp= (§6.6.3) */
+	{ "a.b.example.com", SPF_NONE, "x.example", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_QUARANTINE, DMARC_D_QUARANTINE },
+	{ "a.b.example.com", SPF_PASS, "example.com", NULL, 0, 0,
+	    DMARC_PASS, DMARC_P_QUARANTINE, DMARC_D_NONE },
+	/* a subdomain with its own record: its p= */
+	{ "own.example.com", SPF_FAIL, "own.example.com", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_NONE, DMARC_D_NONE },
+	/* strict alignment */
+	{ "strict.example", SPF_PASS, "mail.strict.example", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	{ "strict.example", SPF_PASS, "STRICT.example.", NULL, 0, 0,
+	    DMARC_PASS, DMARC_P_REJECT, DMARC_D_NONE },
+	{ "strict.example", SPF_FAIL, "strict.example", "d.strict.example",
+	    1, 0, DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	{ "strict.example", SPF_FAIL, "x.example", "strict.example", 1, 0,
+	    DMARC_PASS, DMARC_P_REJECT, DMARC_D_NONE },
+	/* pct=50: inside the sample reject, outside quarantine (§6.6.4) */
+	{ "half.example", SPF_FAIL, "half.example", NULL, 0, 49,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	{ "half.example", SPF_FAIL, "half.example", NULL, 0, 50,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_QUARANTINE },
+	{ "q.example", SPF_FAIL, "q.example", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_QUARANTINE, DMARC_D_NONE },
+	/* no record, several, an invalid one: DMARC not applied */
+	{ "nothing.example", SPF_FAIL, "nothing.example", NULL, 0, 0,
+	    DMARC_NONE, DMARC_P_UNSET, DMARC_D_NONE },
+	{ "two.example", SPF_FAIL, "two.example", NULL, 0, 0,
+	    DMARC_NONE, DMARC_P_UNSET, DMARC_D_NONE },
+	{ "bad.example", SPF_FAIL, "bad.example", NULL, 0, 0,
+	    DMARC_NONE, DMARC_P_UNSET, DMARC_D_NONE },
+	/* a non-DMARC TXT beside the record is discarded (§6.6.3 step 2) */
+	{ "mixed.example", SPF_FAIL, "mixed.example", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	/* no p= but a rua=: as p=none (§6.6.3) */
+	{ "norp.example", SPF_FAIL, "norp.example", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_NONE, DMARC_D_NONE },
+	/* the PSL: example.co.uk is the org domain, not co.uk */
+	{ "mail.example.co.uk", SPF_PASS, "bounce.example.co.uk", NULL, 0, 0,
+	    DMARC_PASS, DMARC_P_NONE, DMARC_D_NONE },
+	{ "mail.example.co.uk", SPF_PASS, "other.co.uk", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_NONE, DMARC_D_NONE },
+	{ "example.co.uk", SPF_PASS, "co.uk", NULL, 0, 0,
+	    DMARC_FAIL, DMARC_P_REJECT, DMARC_D_REJECT },
+	/* DNS: tempfail at the From domain or at the org domain */
+	{ "temp.example", SPF_PASS, "temp.example", NULL, 0, 0,
+	    DMARC_TEMPERROR, DMARC_P_UNSET, DMARC_D_NONE },
+	{ "sub.temp2.example", SPF_PASS, "temp2.example", NULL, 0, 0,
+	    DMARC_TEMPERROR, DMARC_P_UNSET, DMARC_D_NONE },
+	{ "", SPF_PASS, "x.example", NULL, 0, 0,
+	    DMARC_PERMERROR, DMARC_P_UNSET, DMARC_D_NONE },
+	{ "bad..example", SPF_PASS, "x.example", NULL, 0, 0,
+	    DMARC_PERMERROR, DMARC_P_UNSET, DMARC_D_NONE },
+};
+
+static void
+test_eval(const struct dmarc_psl *psl)
+{
+	struct dns_lookup *l = zone();
+	struct dmarc_result r;
+	struct dmarc_dkim k;
+	struct dmarc_input in;
+	size_t i;
+
+	for (i = 0; l && i < sizeof eval_cases / sizeof eval_cases[0]; i++) {
+		k.domain = eval_cases[i].dkim_d;
+		k.pass = eval_cases[i].dkim_pass;
+		in = (struct dmarc_input){ eval_cases[i].from,
+		    eval_cases[i].spf, eval_cases[i].spf_domain, &k,
+		    k.domain != NULL, eval_cases[i].sample };
+		CHECK_INT(dmarc_check(l, psl, &in, &r), 0, "check %zu", i);
+		CHECK_STR(dmarc_res_name(r.result),
+		    dmarc_res_name(eval_cases[i].res), "result %zu %s", i,
+		    eval_cases[i].from);
+		CHECK_STR(dmarc_policy_name(r.policy),
+		    dmarc_policy_name(eval_cases[i].policy), "policy %zu", i);
+		CHECK_STR(dmarc_disp_name(r.disposition),
+		    dmarc_disp_name(eval_cases[i].disp), "disposition %zu", i);
+	}
+	dns_lookup_free(l);
+}
+
+/* Several DKIM results: a failing aligned one and a passing unaligned
+ * one do not make a pass; a later passing aligned one does, and names
+ * its d=. */
+static void
+test_eval_dkim_list(const struct dmarc_psl *psl)
+{
+	struct dmarc_dkim k[3] = { { "example.com", 0 }, { "evil.example", 1 },
+	    { "Sig.Example.com", 1 } };
+	struct dmarc_input in = { "example.com", SPF_FAIL, "example.com", k,
+	    2, 0 };
+	struct dns_lookup *l = zone();
+	struct dmarc_result r;
+
+	dmarc_check(l, psl, &in, &r);
+	CHECK_STR(dmarc_res_name(r.result), "fail", "two unaligned/failing");
+	CHECK_STR(r.record_domain, "example.com", "record domain");
+	in.ndkim = 3;
+	dmarc_check(l, psl, &in, &r);
+	CHECK_STR(dmarc_res_name(r.result), "pass", "third aligned");
+	CHECK_INT(r.dkim_aligned, 1, "dkim aligned");
+	CHECK_INT(r.spf_aligned, 0, "spf not aligned");
+	CHECK_STR(r.dkim_domain, "sig.example.com", "aligned d= kept");
+	CHECK_INT(dmarc_check(l, psl, NULL, &r), -1, "NULL input");
+	dns_lookup_free(l);
+}
+
 int
 main(void)
 {
+	struct dmarc_psl *psl;
+	char err[256];
+
 	test_parse_table();
 	test_parse_values();
 	test_psl_vectors();
+	psl = dmarc_psl_load(PSL_DIR "public_suffix_list.dat", err,
+	    sizeof err);
+	CHECK(psl != NULL, "PSL %s", psl ? "" : err);
+	if (psl) {
+		test_eval(psl);
+		test_eval_dkim_list(psl);
+	}
+	dmarc_psl_free(psl);
 	return harness_end("dmarc");
 }
