@@ -132,4 +132,20 @@ const char *dmarc_res_name(enum dmarc_res r);
 /* "none", "quarantine", "reject". */
 const char *dmarc_disp_name(enum dmarc_disp d);
 
+/* ---- the message side (dmarc_msg.c) ---- */
+/* The RFC5322.From domain (§6.6.1) of the header block of msg (len octets,
+ * parsed with GMime through mail/sender.h): the domain of the first
+ * mailbox of the one From: header, lowercase.  A value GMime refuses is
+ * read as OpenDMARC does (quoted strings and comments dropped, the first
+ * address's domain).  Returns 0, or -1 when there is no From:, several, or
+ * no domain at all (§6.6.1: such a message gets no DMARC pass). */
+int dmarc_from_domain(const char *msg, size_t len,
+    char out[DNS_NAME_MAX + 1]);
+/* The dmarc resinfo of an Authentication-Results header (RFC 8601 §2.7.1,
+ * RFC 7489 §11.2), "dmarc=fail (p=reject sp=quarantine dis=reject)
+ * header.from=example.com", into out (outlen octets, NUL-terminated,
+ * truncated to fit).  Returns the length it needed. */
+size_t dmarc_ar_resinfo(const struct dmarc_result *r, char *out,
+    size_t outlen);
+
 #endif

@@ -321,6 +321,86 @@ test_eval_dkim_list(const struct dmarc_psl *psl)
 	dns_lookup_free(l);
 }
 
+/* OpenDMARC's from_domain_extraction table (opendmarc_util_finddomain):
+ * a From: value to the domain of its first address.  Case 13's value
+ * starts with "From: " itself: it is the whole header line there. */
+static const struct {
+	int n;
+	const char *raw, *want;
+} from_cases[] = {
+	{ 1, "Joe Johnson <joe@joe.com>", "joe.com" },
+	{ 2, "\"Johnson, Joe <joe@joe.com>\" joe@joe.com", "joe.com" },
+	{ 3, "\"Joe Johnson\" <joe@joe.com>", "joe.com" },
+	{ 4, "(Joe Johnson) joe@joe.com", "joe.com" },
+	{ 5, "joe@joe.com", "joe.com" },
+	{ 6, "<<<><joe@joe.com>>>", "joe.com" },
+	{ 7, "Joe Johnson <joe@joe.com>, ace@ace.com", "joe.com" },
+	{ 8, "joe@joe.com, ace@ace.com", "joe.com" },
+	{ 9, "Mail From:<joe@joe.com>", "joe.com" },
+	{ 10, "\"Mandel, Bob\" <joe@joe.com>", "joe.com" },
+	{ 11, "(,) joe@joe.com", "joe.com" },
+	{ 12, "\"( bob@bob.com)\" joe@joe.com", "joe.com" },
+	{ 13, "From: Davide D'Marco <user@blah.com>", "blah.com" },
+};
+
+static void
+test_from_domain(void)
+{
+	char msg[512], got[DNS_NAME_MAX + 1];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof from_cases / sizeof from_cases[0]; i++) {
+		n = snprintf(msg, sizeof msg, "%s%s\r\nSubject: x\r\n\r\nbody\r\n",
+		    strncmp(from_cases[i].raw, "From: ", 6) ? "From: " : "",
+		    from_cases[i].raw);
+		got[0] = '\0';
+		CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), 0,
+		    "from case %d", from_cases[i].n);
+		CHECK_STR(got, from_cases[i].want, "from case %d",
+		    from_cases[i].n);
+	}
+	n = snprintf(msg, sizeof msg, "Subject: x\r\n\r\nFrom: a@b.c\r\n");
+	CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), -1, "no From:");
+	n = snprintf(msg, sizeof msg, "From: a@b.example\r\n"
+	    "From: c@d.example\r\n\r\n");
+	CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), -1, "two From:");
+	n = snprintf(msg, sizeof msg, "From: \"a@evil.example\"@Good.Example"
+	    "\r\n\r\n");
+	CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), 0, "quoted local");
+	CHECK_STR(got, "good.example", "quoted local: the domain");
+	n = snprintf(msg, sizeof msg, "Subject: x\r\nFrom: \"x\" <<<a@\r\n"
+	    " Folded.example>>\r\n\r\n");
+	CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), 0, "folded");
+	CHECK_STR(got, "folded.example", "folded lenient");
+	n = snprintf(msg, sizeof msg, "From: (a@b.example) nobody\r\n\r\n");
+	CHECK_INT(dmarc_from_domain(msg, (size_t)n, got), -1, "no address");
+}
+
+/* RFC 8601 resinfo, as the large receivers write it. */
+static void
+test_resinfo(const struct dmarc_psl *psl)
+{
+	struct dmarc_input in = { "a.b.example.com", SPF_FAIL, "x.example",
+	    NULL, 0, 0 };
+	struct dns_lookup *l = zone();
+	struct dmarc_result r;
+	char buf[256];
+
+	dmarc_check(l, psl, &in, &r);
+	CHECK_INT(dmarc_ar_resinfo(&r, buf, sizeof buf), strlen(buf),
+	    "length");
+	CHECK_STR(buf, "dmarc=fail (p=reject sp=quarantine dis=quarantine) "
+	    "header.from=a.b.example.com", "fail resinfo");
+	in.from_domain = "Nothing.example";
+	dmarc_check(l, psl, &in, &r);
+	dmarc_ar_resinfo(&r, buf, sizeof buf);
+	CHECK_STR(buf, "dmarc=none header.from=nothing.example", "none");
+	CHECK_INT(dmarc_ar_resinfo(&r, buf, 6), 38, "needed length");
+	CHECK_STR(buf, "dmarc", "truncated");
+	dns_lookup_free(l);
+}
+
 int
 main(void)
 {
@@ -330,12 +410,14 @@ main(void)
 	test_parse_table();
 	test_parse_values();
 	test_psl_vectors();
+	test_from_domain();
 	psl = dmarc_psl_load(PSL_DIR "public_suffix_list.dat", err,
 	    sizeof err);
 	CHECK(psl != NULL, "PSL %s", psl ? "" : err);
 	if (psl) {
 		test_eval(psl);
 		test_eval_dkim_list(psl);
+		test_resinfo(psl);
 	}
 	dmarc_psl_free(psl);
 	return harness_end("dmarc");
