@@ -5,7 +5,7 @@ set -eu
 
 build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
        libsqlite3-dev libcrypt-dev libgmime-3.0-dev libhiredis-dev
-       libcurl4-openssl-dev libunbound-dev"
+       libcurl4-openssl-dev libunbound-dev libpsl-dev publicsuffix"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
       iproute2 util-linux openssl procps whois redis-server python3-pyflakes
       faketime sasl2-bin libsasl2-modules python3-dkim opendkim-tools opendkim"
