@@ -111,6 +111,8 @@ test_suspend(struct redisdb *db)
 
 struct race {
 	struct redisdb *db;
+	struct suspension su;		/* made before the threads: susp_of's
+					 * buffer is not theirs to share */
 	atomic_int added, errors;
 };
 
@@ -118,7 +120,7 @@ static void *
 race_run(void *p)
 {
 	struct race *r = p;
-	struct suspension su = *susp_of("carol", 400);
+	struct suspension su = r->su;
 	char err[256];
 	int rc = susp_redis_add(r->db, &su, err, sizeof err);
 
@@ -130,9 +132,10 @@ race_run(void *p)
 static void
 test_suspend_race(struct redisdb *db)
 {
-	struct race r = { db, 0, 0 };
+	struct race r = { .db = db };
 	pthread_t t[8];
 
+	r.su = *susp_of("carol", 400);
 	for (int i = 0; i < 8; i++)
 		pthread_create(&t[i], NULL, race_run, &r);
 	for (int i = 0; i < 8; i++)
