@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli_config.h"
+#include "cli/cli_dns.h"
 #include "cli/cmd.h"
 #include "engine/dkim.h"
 #include "engine/dns.h"
@@ -141,7 +142,6 @@ dkimcmd_dns(const struct dkimcmd_opts *o)
 	struct dns_lookup *l;
 	struct config *cfg;
 	struct buf none;
-	char err[256];
 
 	if (o->dnsfile != NULL) {
 		if ((l = dkim_dnsfile_new(o->dnsfile)) == NULL)
@@ -153,12 +153,7 @@ dkimcmd_dns(const struct dkimcmd_opts *o)
 	buf_done(&none);
 	if (cfg == NULL)
 		return NULL;
-	l = dns_unbound_new(o->resolver ? o->resolver :
-	    config_str(cfg, "resolver"), err, sizeof err);
-	if (l == NULL)
-		fprintf(stderr, "jaga dkim: %s\n", err);
-	else
-		dns_unbound_timeout(l, (int)config_int(cfg, "dns_timeout"));
+	l = cli_dns("jaga dkim", cfg, o->resolver);
 	config_free(cfg);
 	return l;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli_config.h"
+#include "cli/cli_dns.h"
 #include "cli/cmd.h"
 #include "engine/dns.h"
 
@@ -112,22 +113,19 @@ dns_print_rr(const char *name, const struct dns_rr *rr)
 
 /* Ask and print; the exit status. */
 static int
-dns_ask(const struct dns_opts *o, const char *resolver, int timeout_ms)
+dns_ask(const struct dns_opts *o, const struct config *cfg)
 {
 	static struct dns_result r;	/* large: not on the stack */
 	struct dns_lookup *l;
-	char err[256], rev[DNS_NAME_MAX + 1];
+	char rev[DNS_NAME_MAX + 1];
 	const char *name = o->name;
 	size_t i;
 
 	if (o->type == DNS_T_PTR && dns_reverse_name(name, rev) == 0)
 		name = rev;
 
-	if ((l = dns_unbound_new(resolver, err, sizeof err)) == NULL) {
-		fprintf(stderr, "jaga dns: %s\n", err);
+	if ((l = cli_dns("jaga dns", cfg, o->resolver)) == NULL)
 		return 1;
-	}
-	dns_unbound_timeout(l, timeout_ms);
 	dns_query(l, name, o->type, &r);
 	printf("%s ttl=%u secure=%s records=%zu", dns_status_name(r.status),
 	    r.n > 0 ? r.rr[0].ttl : 0, r.secure ? "yes" : "no", r.n);
@@ -151,9 +149,7 @@ cmd_dns(int argc, char **argv)
 	r = dns_args(argc, argv, &o);
 	if (r < 0) {
 		cfg = cli_config_load("jaga dns", o.file, &o.overrides);
-		r = cfg == NULL ? 1 : dns_ask(&o, o.resolver ? o.resolver :
-		    config_str(cfg, "resolver"),
-		    (int)config_int(cfg, "dns_timeout"));
+		r = cfg == NULL ? 1 : dns_ask(&o, cfg);
 		config_free(cfg);
 	}
 	buf_done(&o.overrides);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli_config.h"
+#include "cli/cli_dns.h"
 #include "cli/cmd.h"
 #include "engine/dns.h"
 #include "engine/spf.h"
@@ -85,18 +86,15 @@ spf_explanation(const struct spf_result *r)
 
 /* Check and print; the exit status. */
 static int
-spf_run(const struct spf_opts *o, const char *resolver, int timeout_ms,
+spf_run(const struct spf_opts *o, const struct config *cfg,
     const char *receiver)
 {
 	static struct spf_result r;
 	struct dns_lookup *l;
-	char err[256], hdr[2048];
+	char hdr[2048];
 
-	if ((l = dns_unbound_new(resolver, err, sizeof err)) == NULL) {
-		fprintf(stderr, "jaga spf: %s\n", err);
+	if ((l = cli_dns("jaga spf", cfg, o->resolver)) == NULL)
 		return 1;
-	}
-	dns_unbound_timeout(l, timeout_ms);
 	if (spf_check(l, o->ip, o->sender, o->helo ? o->helo : "", &r) < 0) {
 		fprintf(stderr, "jaga spf: %s is not an IP address\n", o->ip);
 		dns_lookup_free(l);
@@ -126,9 +124,7 @@ cmd_spf(int argc, char **argv)
 		if (cfg != NULL && me[0] == '\0' &&
 		    gethostname(host, sizeof host - 1) == 0)
 			me = host;
-		r = cfg == NULL ? 1 : spf_run(&o, o.resolver ? o.resolver :
-		    config_str(cfg, "resolver"),
-		    (int)config_int(cfg, "dns_timeout"), me[0] ? me : host);
+		r = cfg == NULL ? 1 : spf_run(&o, cfg, me[0] ? me : host);
 		config_free(cfg);
 	}
 	buf_done(&o.overrides);
