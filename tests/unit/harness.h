@@ -9,6 +9,7 @@
 #define JAGA_TESTS_HARNESS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int harness_pass, harness_fail;
@@ -45,6 +46,23 @@ harness_end(const char *name)
 {
 	printf("%s: %d passed, %d failed\n", name, harness_pass, harness_fail);
 	return harness_fail ? 1 : 0;
+}
+
+/* A file of the third-party test data (../shared/testdata/SOURCES.md):
+ * under $JAGA_TESTDATA (tests/run_all.sh sets it), else ../shared/testdata
+ * seen from the source root (the tests' working directory).  Four results
+ * can be in use at once. */
+static inline const char *
+testdata(const char *rel)
+{
+	static char buf[4][1024];
+	static int k;
+	const char *base = getenv("JAGA_TESTDATA");
+	char *b = buf[k++ % 4];
+
+	snprintf(b, sizeof buf[0], "%s/%s",
+	    base != NULL && *base ? base : "../shared/testdata", rel);
+	return b;
 }
 
 #endif

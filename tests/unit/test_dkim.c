@@ -19,21 +19,6 @@
 
 #include "dkim_vectors.h"
 
-/* A file of the DKIM test data: under $JAGA_TESTDATA (tests/run_all.sh
- * sets it), else ../shared/testdata seen from the source root. */
-static const char *
-td(const char *rel)
-{
-	static char buf[4][1024];
-	static int k;
-	const char *base = getenv("JAGA_TESTDATA");
-	char *b = buf[k++ % 4];
-
-	snprintf(b, sizeof buf[0], "%s/dkim/%s",
-	    base != NULL && *base ? base : "../shared/testdata", rel);
-	return b;
-}
-
 static char tmpdir[] = "/tmp/test_dkim.XXXXXX";
 
 /* A dns_lookup that counts the queries it passes on. */
@@ -275,7 +260,7 @@ test_key_records(void)
 		{ "nop", 0, 0 }, { "emptyp", 1, 1 },
 	};
 	size_t len;
-	char *d = slurp(td("opendkim/keyfile.txt"), &len), *line, *save = NULL;
+	char *d = slurp(testdata("dkim/opendkim/keyfile.txt"), &len), *line, *save = NULL;
 	struct dkim_key k;
 	char why[DKIM_REASON_MAX];
 	int seen = 0;
@@ -310,15 +295,15 @@ test_key_records(void)
 static void
 test_rfc8463(void)
 {
-	struct dns_lookup *dns = dkim_dnsfile_new(td("rfc8463/dns-records.txt"));
+	struct dns_lookup *dns = dkim_dnsfile_new(testdata("dkim/rfc8463/dns-records.txt"));
 	size_t n;
 	struct dkim_res r;
 
-	r = verify_file(td("rfc8463/signed-message.eml"), dns, 0, &n);
+	r = verify_file(testdata("dkim/rfc8463/signed-message.eml"), dns, 0, &n);
 	CHECK_INT(n, 2, "RFC 8463 A.3: two signatures");
 	CHECK(r.result == DKIM_PASS && r.alg == DKIM_ED25519_SHA256,
 	    "RFC 8463 ed25519-sha256 pass (%s)", r.reason);
-	r = verify_file(td("rfc8463/signed-message.eml"), dns, 1, NULL);
+	r = verify_file(testdata("dkim/rfc8463/signed-message.eml"), dns, 1, NULL);
 	CHECK(r.result == DKIM_PASS && r.alg == DKIM_RSA_SHA256,
 	    "RFC 8463 rsa-sha256 pass (%s)", r.reason);
 	CHECK_STR(r.d, "football.example.com", "d=");
@@ -334,31 +319,31 @@ test_dkimpy_vectors(void)
 	struct counting cnt = { .l.query = counting_query };
 	struct dkim_res r;
 	size_t len, n;
-	char *gm = slurp(td("dkimpy/EXPECTATIONS-gmail-key.txt"), &len);
+	char *gm = slurp(testdata("dkim/dkimpy/EXPECTATIONS-gmail-key.txt"), &len);
 
 	snprintf(lines, sizeof lines, "%.*s\n", (int)strcspn(gm, "\n"), gm);
 	free(gm);
 	table_line_file(lines, sizeof lines, "test._domainkey.football.example.com",
-	    td("dkimpy/data/test.txt"));
+	    testdata("dkim/dkimpy/data/test.txt"));
 	table_line_file(lines, sizeof lines, "sed._domainkey.test.ex",
-	    td("dkimpy/data/eximtest.dns"));
+	    testdata("dkim/dkimpy/data/eximtest.dns"));
 	strncat(lines, "brisbane._domainkey.football.example.com v=DKIM1; "
 	    "k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n",
 	    sizeof lines - strlen(lines) - 1);
 	dns = table(lines);
-	r = verify_file(td("dkimpy/data/test2.message"), dns, 0, NULL);
+	r = verify_file(testdata("dkim/dkimpy/data/test2.message"), dns, 0, NULL);
 	CHECK(r.result == DKIM_PASS, "gmail test2.message pass (%s)", r.reason);
-	r = verify_file(td("dkimpy/data/rfc6376.signed.msg"), dns, 0, &n);
+	r = verify_file(testdata("dkim/dkimpy/data/rfc6376.signed.msg"), dns, 0, &n);
 	CHECK(n == 2 && r.result == DKIM_PASS, "rfc6376.signed ed25519 (%s)",
 	    r.reason);
-	r = verify_file(td("dkimpy/data/rfc6376.signed.msg"), dns, 1, NULL);
+	r = verify_file(testdata("dkim/dkimpy/data/rfc6376.signed.msg"), dns, 1, NULL);
 	CHECK(r.result == DKIM_PASS, "rfc6376.signed rsa (%s)", r.reason);
-	r = verify_file(td("dkimpy/data/rfc6376.signed.rsa.msg"), dns, 0, NULL);
+	r = verify_file(testdata("dkim/dkimpy/data/rfc6376.signed.rsa.msg"), dns, 0, NULL);
 	CHECK(r.result == DKIM_PASS, "rfc6376.signed.rsa (%s)", r.reason);
-	r = verify_file(td("dkimpy/data/ed25519test2.msg"), dns, 0, NULL);
+	r = verify_file(testdata("dkim/dkimpy/data/ed25519test2.msg"), dns, 0, NULL);
 	CHECK(r.result == DKIM_PASS, "exim ed25519test2 (%s)", r.reason);
 	cnt.inner = dns;
-	r = verify_file(td("dkimpy/data/test.message.baddomain"), &cnt.l, 0, &n);
+	r = verify_file(testdata("dkim/dkimpy/data/test.message.baddomain"), &cnt.l, 0, &n);
 	CHECK(n == 1 && r.result != DKIM_PASS && cnt.n == 0,
 	    "baddomain refused without a query (%s; %d queries)", r.reason,
 	    cnt.n);
@@ -370,11 +355,11 @@ test_dkimpy_vectors(void)
 		char path[256];
 
 		lines[0] = '\0';
-		snprintf(path, sizeof path, "%s%s", td("dkimpy/data/"), broken[i]);
+		snprintf(path, sizeof path, "%s%s", testdata("dkim/dkimpy/data/"), broken[i]);
 		table_line_file(lines, sizeof lines,
 		    "test._domainkey.football.example.com", path);
 		dns = table(lines);
-		r = verify_file(td("dkimpy/data/rfc6376.signed.rsa.msg"), dns, 0,
+		r = verify_file(testdata("dkim/dkimpy/data/rfc6376.signed.rsa.msg"), dns, 0,
 		    NULL);
 		CHECK(r.result == DKIM_FAIL || r.result == DKIM_PERMERROR,
 		    "key %s: no pass (%s)", broken[i], r.reason);
@@ -415,13 +400,13 @@ signed_text(const char *msg, size_t len, const struct dkim_signkey *k,
 static void
 test_roundtrip(void)
 {
-	struct dns_lookup *dns = dkim_dnsfile_new(td("rfc8463/dns-records.txt"));
+	struct dns_lookup *dns = dkim_dnsfile_new(testdata("dkim/rfc8463/dns-records.txt"));
 	struct dkim_signkey *ks[2] = {
-		key(td("rfc8463/rsa-test.private.pem")),
-		key(td("rfc8463/ed25519-brisbane.private.pem")),
+		key(testdata("dkim/rfc8463/rsa-test.private.pem")),
+		key(testdata("dkim/rfc8463/ed25519-brisbane.private.pem")),
 	};
 	size_t len, slen;
-	char *msg = slurp(td("rfc8463/unsigned-message.eml"), &len);
+	char *msg = slurp(testdata("dkim/rfc8463/unsigned-message.eml"), &len);
 	struct dkim_res r;
 
 	for (int k = 0; k < 2 && ks[0] && ks[1]; k++)
@@ -539,7 +524,7 @@ test_refusals(void)
 	CHECK(dkim_signkey_load(path, why, sizeof why) == NULL &&
 	    strstr(why, "RFC 8301"), "512-bit key not used to sign (%s)", why);
 	{
-		struct dkim_signkey *k = key(td("rfc8463/rsa-test.private.pem"));
+		struct dkim_signkey *k = key(testdata("dkim/rfc8463/rsa-test.private.pem"));
 		struct dkim_signopt o = { "e.com", "s", DKIM_RELAXED,
 		    DKIM_RELAXED, 0, 0 };
 		struct dkim_msg *m = dkim_msg_parse("To: a@b\r\n\r\nhi\r\n", 15);
@@ -606,9 +591,9 @@ test_keytab(void)
 int
 main(void)
 {
-	if (access(td("rfc8463/dns-records.txt"), R_OK) != 0) {
+	if (access(testdata("dkim/rfc8463/dns-records.txt"), R_OK) != 0) {
 		fprintf(stderr, "test_dkim: no DKIM test data at %s (set "
-		    "JAGA_TESTDATA to the testdata folder)\n", td(""));
+		    "JAGA_TESTDATA to the testdata folder)\n", testdata("dkim/"));
 		return 1;
 	}
 	if (mkdtemp(tmpdir) == NULL)

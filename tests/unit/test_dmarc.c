@@ -98,21 +98,6 @@ test_parse_values(void)
 	    DMARC_PARSE_SYNTAX, "a NUL in the record");
 }
 
-/* A file of the PSL test data: under $JAGA_TESTDATA (tests/run_all.sh
- * sets it), else ../shared/testdata seen from the source root. */
-static const char *
-psl_file(const char *name)
-{
-	static char buf[2][1024];
-	static int k;
-	const char *base = getenv("JAGA_TESTDATA");
-	char *b = buf[k++ % 2];
-
-	snprintf(b, sizeof buf[0], "%s/dmarc/publicsuffix/%s",
-	    base != NULL && *base ? base : "../shared/testdata", name);
-	return b;
-}
-
 /* One argument of checkPublicSuffix(): null or '...'; NULL for null,
  * "" when the line is not understood. */
 static const char *
@@ -141,13 +126,13 @@ static void
 test_psl_vectors(void)
 {
 	char line[512], in[256], want[256], got[DNS_NAME_MAX + 1];
-	FILE *f = fopen(psl_file("test_psl.txt"), "r");
+	FILE *f = fopen(testdata("dmarc/publicsuffix/test_psl.txt"), "r");
 	struct dmarc_psl *psl;
 	const char *a, *b;
 	int n = 0;
 	char *p;
 
-	psl = dmarc_psl_load(psl_file("public_suffix_list.dat"), line,
+	psl = dmarc_psl_load(testdata("dmarc/publicsuffix/public_suffix_list.dat"), line,
 	    sizeof line);
 	CHECK(f != NULL && psl != NULL, "PSL test material loads");
 	while (f && psl && fgets(line, sizeof line, f)) {
@@ -425,7 +410,7 @@ main(void)
 	test_parse_values();
 	test_psl_vectors();
 	test_from_domain();
-	psl = dmarc_psl_load(psl_file("public_suffix_list.dat"), err,
+	psl = dmarc_psl_load(testdata("dmarc/publicsuffix/public_suffix_list.dat"), err,
 	    sizeof err);
 	CHECK(psl != NULL, "PSL %s", psl ? "" : err);
 	if (psl) {
