@@ -75,6 +75,8 @@ session_free(struct session *s)
 		nh_pool_put(s->w->pool, &s->ls->next_hop, s->nh);
 	smtpd_auth_forget(s);
 	smtpd_guard_forget(s);
+	smtpd_msgauth_forget(s);
+	smtpd_sign_forget(s);
 	if (s->greet_ev)
 		event_free(s->greet_ev);
 	if (s->linger_ev)

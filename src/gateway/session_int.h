@@ -93,6 +93,9 @@ struct session {
 	char auth_name[256];	/* AUTH LOGIN: the user name, until checked */
 	struct data_reader dr;
 	struct buf msg;		/* Received: header + content, CRLF, unstuffed */
+	size_t received_len;	/* octets of our Received: at the top of msg */
+	struct msgauth_job *msgauth_job;	/* SPF/DKIM/DMARC running */
+	struct sign_job *sign_job;	/* DKIM signing running */
 	struct nh_conn *nh;
 	/* the command being answered asynchronously */
 	char pending_path[SMTP_PATH_MAX + 1];
@@ -195,5 +198,21 @@ void smtpd_guard_mail(struct session *s, smtpd_guard_fn *next);
 void smtpd_guard_data(struct session *s, smtpd_guard_fn *next);
 /* The session is going away: a running check must not call back. */
 void smtpd_guard_forget(struct session *s);
+
+/* smtpd_msgauth.c: inbound roles (issue 5 §5, engine/msgauth.h).  SPF,
+ * DKIM and DMARC for the message in s->msg run in the job pool (S_WAIT
+ * meanwhile); the Authentication-Results header goes on top of s->msg,
+ * incoming ones claiming authserv_id are removed, and the DMARC
+ * disposition is applied.  next: 0 to send s->msg on, a 2xx when the
+ * message was held here, else the refusal.  Other roles go on at once. */
+void smtpd_msgauth(struct session *s, smtpd_guard_fn *next);
+void smtpd_msgauth_forget(struct session *s);
+
+/* smtpd_sign.c: submission roles (issue 5 §5).  An authenticated message
+ * whose From: domain has a key in dkim_key_table, and which the identity
+ * may use, gets its DKIM-Signature(s) on top of s->msg (signed in the job
+ * pool).  next as above; other messages go on at once. */
+void smtpd_sign(struct session *s, smtpd_guard_fn *next);
+void smtpd_sign_forget(struct session *s);
 
 #endif

@@ -173,6 +173,7 @@ data_received(struct session *s)
 	if (s->nrcpts == 1)
 		buf_printf(&s->msg, "\r\n\tfor %s", s->rcpts[0].path);
 	buf_printf(&s->msg, ";\r\n\t%s\r\n", date);
+	s->received_len = s->msg.len;
 }
 
 void
@@ -341,18 +342,41 @@ data_from_owned(struct session *s)
 	return 0;
 }
 
-/* Issue 3 §3: the identity's limits decided; send on, or refuse (the next
- * hop still holds MAIL and RCPT: the next MAIL resets it). */
+/* The last check decided: code 0 sends s->msg on; a 2xx means the message
+ * was taken here (held); anything else refuses it (the next hop still
+ * holds MAIL and RCPT: the next MAIL resets it). */
+static void
+data_checked(struct session *s, int code, const char *enh, const char *text)
+{
+	if (code == 0) {
+		s->state = S_WAIT;
+		nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
+		return;
+	}
+	if (code / 100 != 2)
+		smtpd_log_error(s, "DATA", code, enh, text);
+	data_finish(s, code, enh, text);
+}
+
+/* Issue 5 §5: an authenticated submission is DKIM-signed. */
+static void
+data_authed(struct session *s, int code, const char *enh, const char *text)
+{
+	if (code != 0)
+		data_checked(s, code, enh, text);
+	else
+		smtpd_sign(s, data_checked);
+}
+
+/* Issue 3 §3: the identity's limits decided; then issue 5 §5: inbound
+ * mail gets SPF, DKIM and DMARC and its Authentication-Results. */
 static void
 data_guarded(struct session *s, int code, const char *enh, const char *text)
 {
-	if (code != 0) {
-		smtpd_log_error(s, "DATA", code, enh, text);
-		data_finish(s, code, enh, text);
-		return;
-	}
-	s->state = S_WAIT;
-	nh_data(s->nh, s->msg.data, s->msg.len, data_done, s);
+	if (code != 0)
+		data_checked(s, code, enh, text);
+	else
+		smtpd_msgauth(s, data_authed);
 }
 
 void
