@@ -17,4 +17,7 @@ int cmd_dns(int argc, char **argv);
 /* "jaga spf": check_host() of RFC 7208 (cmd_spf.c). */
 int cmd_spf(int argc, char **argv);
 
+/* "jaga dmarc check": SPF, DKIM and DMARC of one message (cmd_dmarc.c). */
+int cmd_dmarc(int argc, char **argv);
+
 #endif

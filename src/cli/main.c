@@ -19,6 +19,7 @@ static const struct {
 	{ "dkim", cmd_dkim, "DKIM signatures (verify, sign, keygen)" },
 	{ "dns", cmd_dns, "look a name up through jaga's resolver" },
 	{ "spf", cmd_spf, "check a client IP against a sender's SPF record" },
+	{ "dmarc", cmd_dmarc, "SPF, DKIM and DMARC of a message (check)" },
 };
 
 static int
