@@ -15,7 +15,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz
 for t in addr smtp_cmd smtp_reply config alert vault dns spf dkim dmarc \
-    authres; do
+    authres msgauth_ar; do
 	mkdir -p "build-fuzz/corpus/$t"
 	echo "== fuzz_$t for ${secs}s"
 	"build-fuzz/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \

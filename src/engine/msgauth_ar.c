@@ -4,6 +4,7 @@
  * address of RFC 5321 size, a reason of DKIM_REASON_MAX or 128), so no
  * line comes near the 998 of RFC 5322 §2.1.1. */
 #include "engine/msgauth.h"
+#include "mail/authres.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,29 +103,40 @@ msgauth_pchar(int ch)
 	    (ch > 32 && ch < 127 && strchr("()<>,;\\\"[]", ch) == NULL);
 }
 
-/* "ptype.property=value", the value quoted when it needs to be. */
+/* value as a quoted-string (RFC 5322 §3.2.4) into q: '"' and '\'
+ * escaped, control octets dropped, cut to fit. */
 static void
-msgauth_prop(struct msgauth_w *w, const char *name, const char *value)
+msgauth_quote(const char *value, char *q, size_t size)
 {
-	char q[MSGAUTH_WORD_MAX / 2];
 	size_t i, o = 0;
-	int plain = value[0] != '\0';
 
-	for (i = 0; value[i] != '\0'; i++)
-		plain = plain && msgauth_pchar((unsigned char)value[i]);
-	if (plain) {
-		msgauth_wordf(w, "%s=%s", name, value);
-		return;
-	}
-	for (i = 0; value[i] != '\0' && o + 2 < sizeof q; i++) {
+	q[o++] = '"';
+	for (i = 0; value[i] != '\0' && o + 3 < size; i++) {
 		if ((unsigned char)value[i] < 32 || value[i] == 127)
 			continue;
 		if (value[i] == '"' || value[i] == '\\')
 			q[o++] = '\\';
 		q[o++] = value[i];
 	}
+	q[o++] = '"';
 	q[o] = '\0';
-	msgauth_wordf(w, "%s=\"%s\"", name, q);
+}
+
+/* "ptype.property=value", the value quoted when it needs to be. */
+static void
+msgauth_prop(struct msgauth_w *w, const char *name, const char *value)
+{
+	char q[MSGAUTH_WORD_MAX / 2];
+	int plain = value[0] != '\0';
+
+	for (size_t i = 0; value[i] != '\0'; i++)
+		plain = plain && msgauth_pchar((unsigned char)value[i]);
+	if (plain) {
+		msgauth_wordf(w, "%s=%s", name, value);
+		return;
+	}
+	msgauth_quote(value, q, sizeof q);
+	msgauth_wordf(w, "%s=%s", name, q);
 }
 
 /* One resinfo starts: ";" ends the previous line. */
@@ -212,13 +224,21 @@ msgauth_ar_header(const struct msgauth_res *r, const char *servid,
     char *out, size_t outlen)
 {
 	struct msgauth_w w = { out, outlen, 0, 0 };
+	char q[AUTHRES_ID_MAX * 2 + 3];
 	int plain = servid[0] != '\0';
 
+	/* a token (RFC 2045 §5.1) as it is, anything else quoted */
 	for (size_t i = 0; servid[i] != '\0'; i++)
-		plain = plain && strchr("()<>@,;:\\\"/[]?= ", servid[i]) ==
-		    NULL && (unsigned char)servid[i] > 32;
+		plain = plain && strchr("()<>@,;:\\\"/[]?=", servid[i]) ==
+		    NULL && (unsigned char)servid[i] > 32 &&
+		    (unsigned char)servid[i] < 127;
 	msgauth_put(&w, "Authentication-Results:", 23);
-	msgauth_wordf(&w, plain ? "%s" : "\"%s\"", servid);
+	if (plain) {
+		msgauth_wordf(&w, "%s", servid);
+	} else {
+		msgauth_quote(servid, q, sizeof q);
+		msgauth_wordf(&w, "%s", q);
+	}
 	msgauth_ar_spf(&w, r);
 	msgauth_ar_dkim(&w, r);
 	msgauth_ar_dmarc(&w, &r->dmarc);

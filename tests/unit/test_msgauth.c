@@ -255,7 +255,10 @@ test_no_from(struct dns_lookup *l, const struct dmarc_psl *psl)
 static void
 test_folding(struct dns_lookup *l, const struct dmarc_psl *psl)
 {
+	static const char quoted_id[] =
+	    "Authentication-Results: \"my \\\"id\\\"\";\r\n";
 	char ar[MSGAUTH_AR_MAX], mfrom[300], small[40];
+	struct authres parsed;
 	struct msgauth_res r;
 	const char *p, *e;
 	size_t n, longest = 0;
@@ -279,6 +282,14 @@ test_folding(struct dns_lookup *l, const struct dmarc_psl *psl)
 	msgauth_ar_header(&r, "mx.jaga.example", ar, sizeof ar);
 	CHECK(strstr(ar, "smtp.mailfrom=\"\\\"a b\\\"@x.example\"") != NULL,
 	    "quoted: %s", ar);
+	/* an authserv-id that is not a token is quoted */
+	msgauth_ar_header(&r, "my \"id\"", ar, sizeof ar);
+	CHECK(strncmp(ar, quoted_id, sizeof quoted_id - 1) == 0,
+	    "quoted id: %s", ar);
+	CHECK_INT(authres_parse(ar + 23, strlen(ar) - 23, &parsed), AUTHRES_OK,
+	    "quoted id parses");
+	CHECK_STR(parsed.servid, "my \"id\"", "quoted id read back");
+	msgauth_ar_header(&r, "mx.jaga.example", ar, sizeof ar);
 	n = msgauth_ar_header(&r, "mx.jaga.example", small, sizeof small);
 	CHECK_INT(n, strlen(ar), "needed length");
 	CHECK_INT(strlen(small), sizeof small - 1, "truncated");
