@@ -127,6 +127,11 @@ struct dmarc_result {
  * NULL arguments. */
 int dmarc_check(struct dns_lookup *dns, const struct dmarc_psl *psl,
     const struct dmarc_input *in, struct dmarc_result *out);
+/* 1 when domain id aligns with from (lowercase, as dmarc_result has it):
+ * strict the same name, relaxed the same Organizational Domain (§3.1.1,
+ * §3.1.2).  msgauth asks it for identifiers that gave a temporary error. */
+int dmarc_aligned(const struct dmarc_psl *psl, const char *from,
+    const char *id, int strict);
 /* "none", "pass", "fail", "temperror", "permerror" (RFC 8601 §2.7.1). */
 const char *dmarc_res_name(enum dmarc_res r);
 /* "none", "quarantine", "reject". */

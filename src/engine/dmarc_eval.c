@@ -41,7 +41,7 @@ dmarc_org_or_self(const struct dmarc_psl *psl, const char *d,
 
 /* §3.1.1, §3.1.2: strict is the same name, relaxed the same
  * Organizational Domain. */
-static int
+int
 dmarc_aligned(const struct dmarc_psl *psl, const char *from,
     const char *id, int strict)
 {

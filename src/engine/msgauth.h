@@ -22,6 +22,9 @@
 
 #define MSGAUTH_AR_MAX	4096	/* octets of the Authentication-Results
 				 * header we write, CRLFs included */
+#define MSGAUTH_B_CHARS	8	/* of b= in header.b (RFC 6008 §4) */
+#define MSGAUTH_AR_COLS	78	/* a folded line, where possible (RFC
+				 * 5322 §2.1.1) */
 
 struct msgauth_in {
 	const char *ip;		/* client address, IPv4 or IPv6 text */
@@ -43,6 +46,11 @@ struct msgauth_res {
 	size_t ndkim;			/* 0: the message has no signature */
 	int from_ok;			/* 1: one From: with a domain */
 	struct dmarc_result dmarc;	/* DMARC_PERMERROR when !from_ok */
+	char dkim_b[DKIM_VERIFY_MAX][MSGAUTH_B_CHARS + 1];
+					/* b= of dkim[i], its first chars */
+	int temp_aligned;		/* DMARC fail, and an identifier that
+					 * would have aligned gave a
+					 * temporary error */
 };
 
 /* Evaluate one message.  Fills *out completely.  Returns 0, or -1 when
