@@ -24,7 +24,7 @@ import pytest
 
 from conftest import PASSWORD, USER
 from idents import plain
-from wirelib import SmtpClient, free_port, make_message, message_id, wait_until
+from wirelib import SmtpClient, make_message, message_id, wait_until
 
 SERVID = "mx.jaga.test"
 CLIENT_IP = "127.0.0.5"
