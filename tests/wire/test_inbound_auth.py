@@ -59,8 +59,8 @@ def gw(jaga_factory, fake_hop, dns_server, zone):
     """start(**opts) -> (jaga, next hop): inbound to a FakeNextHop."""
     def start(roles=("inbound",), **opts):
         hop = fake_hop()
-        o = {"resolver": dns_server.address, "dns_timeout": "1s",
-             "authserv_id": SERVID}
+        o = {"inbound_auth": "yes", "resolver": dns_server.address,
+             "dns_timeout": "1s", "authserv_id": SERVID}
         o.update(opts)
         return jaga_factory(next_hop=hop.url, roles=roles, opts=o), hop
     return start
