@@ -298,6 +298,40 @@ const struct param_def jaga_params[] = {
 	{ "dns_timeout", P_TIME, "5s", 100, 60 * SEC, NULL,
 	  "A DNS query not answered within this time is a temporary error",
 	  NULL },
+	/* SPF, DKIM and DMARC on inbound listeners (issue 5 §5, inauth.h) */
+	{ "inbound_auth", P_BOOL, "yes", 0, 0, NULL,
+	  "Check SPF (HELO and MAIL FROM), DKIM and DMARC on inbound mail "
+	  "without AUTH, add one Authentication-Results header (RFC 8601) "
+	  "and apply the DMARC policy", NULL },
+	{ "authserv_id", P_STR, "", 0, 0, NULL,
+	  "Our authserv-id in Authentication-Results; incoming ones claiming "
+	  "it are removed (RFC 8601 §5); empty = myhostname",
+	  params_check_hostname },
+	{ "dns_threads", P_INT, "32", 1, 64, NULL,
+	  "Threads for checks that wait on DNS (SPF, DKIM, DMARC), apart from "
+	  "the AUTH and limit checks", NULL },
+	{ "public_suffix_list", P_STR, "", 0, 0, NULL,
+	  "The Public Suffix List file for DMARC's Organizational Domain "
+	  "(RFC 7489 §3.2); empty = Debian's (publicsuffix)", NULL },
+	{ "dmarc_enforce", P_BOOL, "yes", 0, 0, NULL,
+	  "Apply the DMARC disposition; no = monitor only (the header is "
+	  "written, nothing is refused or held)", NULL },
+	{ "dmarc_quarantine", P_ENUM, "header", 0, 0, "header|hold",
+	  "A DMARC failure with p=quarantine: header adds X-Jaga-Quarantine "
+	  "and sends the message on; hold keeps it in state_dir/quarantine "
+	  "and does not send it", NULL },
+	{ "dmarc_temperror", P_ENUM, "tempfail", 0, 0, "tempfail|accept",
+	  "A DNS temporary error that may change the DMARC outcome: answer "
+	  "451 4.4.3 (the client retries), or send on with the temperror in "
+	  "the header", NULL },
+	{ "dmarc_trusted_forwarders", P_LIST, "", 0, 0, NULL,
+	  "Client networks (CIDR) whose mail failing DMARC is never refused "
+	  "or held (forwarders, mailing lists; RFC 7489 §7.2 "
+	  "trusted_forwarder)", params_check_networks },
+	{ "dmarc_allow_domains", P_LIST, "", 0, 0, NULL,
+	  "From domains (or their Organizational Domain) whose mail failing "
+	  "DMARC is never refused or held (RFC 7489 §7.2 local_policy)",
+	  params_check_domains },
 	{ "log", P_ENUM, "stderr", 0, 0, "stderr|syslog",
 	  "Where log lines go", NULL },
 	{ "log_level", P_ENUM, "info", 0, 0, "debug|info|warn|error",

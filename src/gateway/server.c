@@ -21,6 +21,7 @@
 #include "gateway/rotwatch.h"
 #include "gateway/authdb.h"
 #include "gateway/guard.h"
+#include "gateway/inauth.h"
 #include "gateway/shared.h"
 #include "gateway/nh_auth.h"
 #include "gateway/nh_pool.h"
@@ -472,6 +473,36 @@ server_share(struct server *sv, struct shared *sh)
 		sv->w[i].shared = sh;
 }
 
+/* Inbound SPF, DKIM and DMARC (issue 5 §5): one resolver and one Public
+ * Suffix List for every worker, and the DNS job pool, only when some
+ * listener is inbound and inbound_auth is on.  *ia stays NULL otherwise. */
+static int
+server_inauth(const struct settings *st, struct inauth **ia)
+{
+	char err[512];
+
+	*ia = NULL;
+	if (!inauth_wanted(st))
+		return 0;
+	if ((*ia = inauth_new(st, err, sizeof err)) == NULL) {
+		log_msg(LOG_LVL_ERR, "config", "inbound_auth: %s", err);
+		return -1;
+	}
+	if (jobq_start_pool(JOBQ_DNS,
+	    (unsigned)config_int(st->cfg, "dns_threads")) < 0) {
+		log_msg(LOG_LVL_ERR, "start", "cannot start the DNS job pool");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+server_share_inauth(struct server *sv, struct inauth *ia)
+{
+	for (unsigned i = 0; i < sv->nw; i++)
+		sv->w[i].inauth = ia;
+}
+
 /* The credential check (issue 4 §3) on the first worker's loop. */
 static struct rotwatch *
 server_rotwatch(const struct server *sv)
@@ -511,6 +542,7 @@ server_run(const struct settings *st)
 	struct guard *gd = NULL;
 	struct shared *sh = NULL;
 	struct rotwatch *rw = NULL;
+	struct inauth *ia = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -536,6 +568,8 @@ server_run(const struct settings *st)
 		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
 		log_msg(LOG_LVL_ERR, "start", "cannot start the job pool");
+	} else if (server_inauth(st, &ia) < 0) {
+		jobq_stop();		/* logged */
 	} else {
 		guard_set_alerts(gd, sv.alerts);
 		if (server_workers(&sv, ssl, adb, lk, gd) == 0 &&
@@ -545,6 +579,7 @@ server_run(const struct settings *st)
 		    server_alerts_start(sv.alerts) == 0 &&
 		    (rw = server_rotwatch(&sv)) != NULL) {
 			server_share(&sv, sh);
+			server_share_inauth(&sv, ia);
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -555,6 +590,7 @@ server_run(const struct settings *st)
 	alert_free(sv.alerts);		/* pending alerts stay in the outbox */
 	SSL_CTX_free(ssl);
 	guard_free(gd);
+	inauth_free(ia);		/* after the pools stopped */
 	shared_free(sh);
 	authdb_free(adb);
 	lockout_free(lk);

@@ -19,6 +19,7 @@ struct authdb;
 struct guard;
 struct shared;
 struct nh_pool;
+struct inauth;
 
 struct worker {
 	int index;
@@ -30,6 +31,8 @@ struct worker {
 	struct guard *guard;		/* limits, suspension; shared, thread-safe */
 	struct shared *shared;		/* store = redis://, else NULL (shared.h) */
 	struct alerter *alerts;		/* alert_post; shared; NULL = none */
+	struct inauth *inauth;		/* inbound SPF/DKIM/DMARC; shared;
+					 * NULL = off (gateway/inauth.h) */
 	struct nh_pool *pool;		/* idle next-hop connections */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */

@@ -411,6 +411,10 @@ test_jaga_table(void)
 		"credential_max_age", "credential_expiry_warning",
 		"vault_file", "vault_key", "vault_max_age",
 		"resolver", "dns_timeout",
+		"inbound_auth", "authserv_id", "dns_threads",
+		"public_suffix_list", "dmarc_enforce", "dmarc_quarantine",
+		"dmarc_temperror", "dmarc_trusted_forwarders",
+		"dmarc_allow_domains",
 		NULL,
 	};
 	size_t i, j;
