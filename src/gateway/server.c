@@ -25,6 +25,7 @@
 #include "gateway/nh_auth.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
+#include "gateway/signer.h"
 #include "gateway/tls.h"
 #include "gateway/users.h"
 #include "util/jobq.h"
@@ -472,6 +473,23 @@ server_share(struct server *sv, struct shared *sh)
 		sv->w[i].shared = sh;
 }
 
+/* DKIM signing (issue 5 §5): every worker shares the one signer, read
+ * before dropping root (the key files are private to their owner, as
+ * tls_key_file). */
+static void
+server_signer_share(struct server *sv, const struct signer *sg)
+{
+	struct logline l;
+
+	for (unsigned i = 0; i < sv->nw; i++)
+		sv->w[i].signer = sg;
+	if (sg == NULL)
+		return;
+	logline_begin(&l, LOG_LVL_INFO, "-", "jaga", "dkim_keys");
+	logline_int(&l, "keys", (long long)signer_count(sg));
+	logline_end(&l);
+}
+
 /* The credential check (issue 4 §3) on the first worker's loop. */
 static struct rotwatch *
 server_rotwatch(const struct server *sv)
@@ -511,6 +529,7 @@ server_run(const struct settings *st)
 	struct guard *gd = NULL;
 	struct shared *sh = NULL;
 	struct rotwatch *rw = NULL;
+	struct signer *sg = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -528,7 +547,8 @@ server_run(const struct settings *st)
 	    guard_configure(gd, &st->guard, err, sizeof err) < 0 ||
 	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL ||
-	    alerting_new(st, &sv.alerts, err, sizeof err) < 0) {
+	    alerting_new(st, &sv.alerts, err, sizeof err) < 0 ||
+	    signer_from_settings(st, &sg, err, sizeof err) < 0) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if (server_upstream_ready(st, 0) < 0) {
 		;	/* logged */
@@ -545,6 +565,7 @@ server_run(const struct settings *st)
 		    server_alerts_start(sv.alerts) == 0 &&
 		    (rw = server_rotwatch(&sv)) != NULL) {
 			server_share(&sv, sh);
+			server_signer_share(&sv, sg);
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -555,6 +576,7 @@ server_run(const struct settings *st)
 	alert_free(sv.alerts);		/* pending alerts stay in the outbox */
 	SSL_CTX_free(ssl);
 	guard_free(gd);
+	signer_free(sg);
 	shared_free(sh);
 	authdb_free(adb);
 	lockout_free(lk);

@@ -19,6 +19,7 @@ struct authdb;
 struct guard;
 struct shared;
 struct nh_pool;
+struct signer;
 
 struct worker {
 	int index;
@@ -31,6 +32,8 @@ struct worker {
 	struct shared *shared;		/* store = redis://, else NULL (shared.h) */
 	struct alerter *alerts;		/* alert_post; shared; NULL = none */
 	struct nh_pool *pool;		/* idle next-hop connections */
+	const struct signer *signer;	/* dkim_key_table; shared, read-only;
+					 * NULL = nothing is signed */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */
 	struct session *live;		/* this worker's sessions (a list) */
