@@ -44,7 +44,7 @@ signer_key_load(const char *tab, const struct dkim_keytab_entry *e,
 	}
 	if ((sb.st_mode & 077) != 0) {
 		snprintf(err, errlen, "%s:%d: key file %s may be read or "
-		    "written by group or others (mode %03o); chmod 600 it",
+		    "written by group or others (mode %04o); chmod 600 it",
 		    tab, e->line, e->path, (unsigned)(sb.st_mode & 0777));
 		return NULL;
 	}

@@ -59,10 +59,12 @@ sign_from_one(struct sign_job *j, const char *p, size_t n, int first)
 		at--;
 	if (at == 0 || at == n || n - at >= sizeof j->domain)
 		return "From: address without a domain";
-	if (first)
-		snprintf(j->domain, sizeof j->domain, "%.*s", (int)(n - at),
-		    p + at);
-	else if (strlen(j->domain) != n - at ||
+	if (first) {
+		for (size_t i = 0; i < n - at; i++)	/* logged as keyed */
+			j->domain[i] = (char)(p[at + i] >= 'A' && p[at + i] <=
+			    'Z' ? p[at + i] - 'A' + 'a' : p[at + i]);
+		j->domain[n - at] = '\0';
+	} else if (strlen(j->domain) != n - at ||
 	    strncasecmp(j->domain, p + at, n - at) != 0)
 		return "From: addresses in several domains";
 	return NULL;
