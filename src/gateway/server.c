@@ -547,11 +547,12 @@ server_run(const struct settings *st)
 	    guard_configure(gd, &st->guard, err, sizeof err) < 0 ||
 	    shared_new(st, gd, &sh, err, sizeof err) < 0 ||
 	    (ssl = tls_server_ctx(st, err, sizeof err)) == NULL ||
-	    alerting_new(st, &sv.alerts, err, sizeof err) < 0 ||
-	    signer_from_settings(st, &sg, err, sizeof err) < 0) {
+	    alerting_new(st, &sv.alerts, err, sizeof err) < 0) {
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if (server_upstream_ready(st, 0) < 0) {
 		;	/* logged */
+	} else if (signer_from_settings(st, &sg, err, sizeof err) < 0) {
+		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
 		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
