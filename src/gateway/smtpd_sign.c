@@ -124,11 +124,12 @@ sign_fields(struct sign_job *j, const struct dkim_msg *m,
 		char *f = dkim_sign(m, k[i].key, &o, j->why, sizeof j->why);
 		int r = f != NULL ? buf_puts(&j->fields, f) : -1;
 
-		free(f);
 		if (r < 0) {
 			j->fail = f != NULL ? "out of memory" : j->why;
+			free(f);
 			return -1;
 		}
+		free(f);
 		snprintf(j->selectors + strlen(j->selectors), sizeof j->selectors -
 		    strlen(j->selectors), "%s%s", i ? "," : "", k[i].selector);
 		snprintf(j->algs + strlen(j->algs), sizeof j->algs -
