@@ -10,6 +10,7 @@
 
 #include "gateway/nh_auth.h"
 #include "gateway/params.h"
+#include "gateway/signer.h"
 #include "util/buf.h"
 #include "util/config.h"
 
@@ -143,6 +144,22 @@ cmd_config_upstream(const struct settings *s, struct buf *errs)
 	return 1;
 }
 
+/* dkim_key_table: the table and every key, as "jaga serve" loads them
+ * at start (gateway/signer.h); 1 problem or 0. */
+static int
+cmd_config_signer(const struct settings *s, struct buf *errs)
+{
+	struct signer *sg;
+	char err[1024];
+
+	if (signer_from_settings(s, &sg, err, sizeof err) == 0) {
+		signer_free(sg);
+		return 0;
+	}
+	buf_printf(errs, "%s\n", err);
+	return 1;
+}
+
 static int
 cmd_config_check(struct config *c, const struct cmd_config_opts *o,
     struct buf *errs)
@@ -157,6 +174,8 @@ cmd_config_check(struct config *c, const struct cmd_config_opts *o,
 		n += settings_load(&s, c, errs);
 		if (n == 0)
 			n += cmd_config_upstream(&s, errs);
+		if (n == 0)
+			n += cmd_config_signer(&s, errs);
 		settings_done(&s);
 	}
 	if (errs->len > 0)

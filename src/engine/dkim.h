@@ -176,19 +176,39 @@ int dkim_keygen(const char *type, int bits, const char *path, char *txt,
     size_t txtlen, char *reason, size_t rlen);
 
 /* A key table for the gateway: lines "DOMAIN SELECTOR KEYFILE", '#'
- * comments.  dkim_keytab_find picks the line of the sender domain. */
+ * comments.  A domain may have up to DKIM_KEYTAB_PER_DOMAIN lines (an RSA
+ * and an Ed25519 key, signed with both: RFC 8463 §4); KEYFILE is an
+ * absolute path.  DOMAIN is kept in lowercase. */
+#define DKIM_KEYTAB_MAX		4096	/* lines with a key */
+#define DKIM_KEYTAB_PER_DOMAIN	2
+#define DKIM_KEYTAB_LINE_MAX	1024
+
 struct dkim_keytab_entry {
 	char domain[DNS_NAME_MAX + 1];
 	char selector[DKIM_SELECTOR_MAX + 1];
 	char path[512];
+	int line;			/* in the file, for messages */
 };
 
-/* Returns the number of entries read into e (at most max), -1 on error
- * (with the line number in *badline). */
+/* Read the whole table into *out (malloc'd, the caller frees it).  Returns
+ * the number of entries, or -1 with the line in *badline (0: the file
+ * itself, see errno) and why in reason: a field missing or malformed,
+ * text after KEYFILE, a line too long, a repeated DOMAIN SELECTOR, more
+ * than DKIM_KEYTAB_PER_DOMAIN lines for a domain, over DKIM_KEYTAB_MAX. */
+int dkim_keytab_read(const char *path, struct dkim_keytab_entry **out,
+    int *badline, char *reason, size_t rlen);
+/* As dkim_keytab_read into e (at most max entries; more is an error at
+ * the first line that does not fit). */
 int dkim_keytab_load(const char *path, struct dkim_keytab_entry *e,
     size_t max, int *badline);
+/* The first line of domain (any case), or NULL. */
 const struct dkim_keytab_entry *dkim_keytab_find(
     const struct dkim_keytab_entry *e, size_t n, const char *domain);
+/* The line of domain after prev (NULL: the first), or NULL: every key of
+ * a domain, in the order of the file. */
+const struct dkim_keytab_entry *dkim_keytab_find_next(
+    const struct dkim_keytab_entry *e, size_t n, const char *domain,
+    const struct dkim_keytab_entry *prev);
 
 /* TXT records from a file (dkim_dnsfile.c describes the lines): a
  * struct dns_lookup for tests and "--dns-file".  NULL if unreadable. */

@@ -1,5 +1,5 @@
 /* dkim_key.c - new DKIM keys and the TXT record to publish (RFC 6376
- * §3.6.1, RFC 8463 §4), and the key table the gateway signs with. */
+ * §3.6.1, RFC 8463 §4).  The key table is in dkim_keytab.c. */
 #include "engine/dkim.h"
 
 #include <errno.h>
@@ -89,43 +89,4 @@ dkim_keygen(const char *type, int bits, const char *path, char *txt,
 		rc = 0;
 	EVP_PKEY_free(pk);
 	return rc;
-}
-
-int
-dkim_keytab_load(const char *path, struct dkim_keytab_entry *e, size_t max,
-    int *badline)
-{
-	char line[1024];
-	int lineno = 0, n = 0;
-	FILE *f = fopen(path, "r");
-
-	*badline = 0;
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *p = line + strspn(line, " \t");
-
-		lineno++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if ((size_t)n == max || sscanf(p, "%253s %63s %511s",
-		    e[n].domain, e[n].selector, e[n].path) != 3) {
-			*badline = lineno;
-			fclose(f);
-			return -1;
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-const struct dkim_keytab_entry *
-dkim_keytab_find(const struct dkim_keytab_entry *e, size_t n,
-    const char *domain)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(e[i].domain, domain) == 0)
-			return &e[i];
-	return NULL;
 }

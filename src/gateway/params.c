@@ -94,6 +94,11 @@ const struct param_def jaga_params[] = {
 	{ "user_table", P_STR, "", 0, 0, NULL,
 	  "File of AUTH users (RFC 4954), managed with jaga user; empty = no "
 	  "AUTH", NULL },
+	{ "dkim_key_table", P_STR, "", 0, 0, NULL,
+	  "DKIM-sign authenticated submissions (RFC 6376, RFC 8463): a file of "
+	  "lines DOMAIN SELECTOR KEYFILE (an RSA and an Ed25519 line per "
+	  "domain signs with both; key files mode 600); the header From: "
+	  "domain picks the keys; empty = sign nothing", NULL },
 	{ "message_size_limit", P_SIZE, "10m", KIB, 2 * GIB, NULL,
 	  "Largest message accepted, announced with SIZE (RFC 1870)", NULL },
 	{ "max_recipients", P_INT, "1000", 100, 100000, NULL,

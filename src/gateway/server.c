@@ -26,6 +26,7 @@
 #include "gateway/nh_auth.h"
 #include "gateway/nh_pool.h"
 #include "gateway/session.h"
+#include "gateway/signer.h"
 #include "gateway/tls.h"
 #include "gateway/users.h"
 #include "util/jobq.h"
@@ -503,6 +504,23 @@ server_share_inauth(struct server *sv, struct inauth *ia)
 		sv->w[i].inauth = ia;
 }
 
+/* DKIM signing (issue 5 §5): every worker shares the one signer, read
+ * before dropping root (the key files are private to their owner, as
+ * tls_key_file). */
+static void
+server_signer_share(struct server *sv, const struct signer *sg)
+{
+	struct logline l;
+
+	for (unsigned i = 0; i < sv->nw; i++)
+		sv->w[i].signer = sg;
+	if (sg == NULL)
+		return;
+	logline_begin(&l, LOG_LVL_INFO, "-", "jaga", "dkim_keys");
+	logline_int(&l, "keys", (long long)signer_count(sg));
+	logline_end(&l);
+}
+
 /* The credential check (issue 4 §3) on the first worker's loop. */
 static struct rotwatch *
 server_rotwatch(const struct server *sv)
@@ -543,6 +561,7 @@ server_run(const struct settings *st)
 	struct shared *sh = NULL;
 	struct rotwatch *rw = NULL;
 	struct inauth *ia = NULL;
+	struct signer *sg = NULL;
 	SSL_CTX *ssl = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -564,6 +583,8 @@ server_run(const struct settings *st)
 		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if (server_upstream_ready(st, 0) < 0) {
 		;	/* logged */
+	} else if (signer_from_settings(st, &sg, err, sizeof err) < 0) {
+		log_msg(LOG_LVL_ERR, "config", "%s", err);
 	} else if ((lk = lockout_new(&st->lockout)) == NULL) {
 		log_msg(LOG_LVL_ERR, "start", "cannot set up AUTH lockout");
 	} else if (jobq_start(2) < 0) {
@@ -580,6 +601,7 @@ server_run(const struct settings *st)
 		    (rw = server_rotwatch(&sv)) != NULL) {
 			server_share(&sv, sh);
 			server_share_inauth(&sv, ia);
+			server_signer_share(&sv, sg);
 			server_loop(&sv, &sigs);
 			r = 0;
 		}
@@ -591,6 +613,7 @@ server_run(const struct settings *st)
 	SSL_CTX_free(ssl);
 	guard_free(gd);
 	inauth_free(ia);		/* after the pools stopped */
+	signer_free(sg);
 	shared_free(sh);
 	authdb_free(adb);
 	lockout_free(lk);

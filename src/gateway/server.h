@@ -20,6 +20,7 @@ struct guard;
 struct shared;
 struct nh_pool;
 struct inauth;
+struct signer;
 
 struct worker {
 	int index;
@@ -34,6 +35,8 @@ struct worker {
 	struct inauth *inauth;		/* inbound SPF/DKIM/DMARC; shared;
 					 * NULL = off (gateway/inauth.h) */
 	struct nh_pool *pool;		/* idle next-hop connections */
+	const struct signer *signer;	/* dkim_key_table; shared, read-only;
+					 * NULL = nothing is signed */
 	struct relay_policy relay;
 	unsigned long sessions;		/* sessions started by this worker */
 	struct session *live;		/* this worker's sessions (a list) */

@@ -388,7 +388,7 @@ test_jaga_table(void)
 		"myhostname", "listen", "local_domains", "trusted_networks",
 		"next_hop", "state_dir", "tls_cert_file", "tls_key_file",
 		"store",
-		"user_table", "message_size_limit", "max_recipients",
+		"user_table", "dkim_key_table", "message_size_limit", "max_recipients",
 		"max_sessions", "max_sessions_per_ip", "max_errors", "workers",
 		"bare_newline", "smtputf8", "greet_pause", "command_timeout",
 		"data_timeout", "next_hop_connect_timeout",

@@ -588,6 +588,63 @@ test_keytab(void)
 	    "bad line reported (%d)", bad);
 }
 
+/* One table's text: the entries or the refused line and its reason. */
+static int
+keytab_try(const char *text, struct dkim_keytab_entry **e, int *bad,
+    char *why, size_t whylen)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/keytab2", tmpdir);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return dkim_keytab_read(path, e, bad, why, whylen);
+}
+
+/* Several keys per domain (RFC 8463 §4), and what the table refuses. */
+static void
+test_keytab_read(void)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *why;
+	} bad[] = {
+		{ "a.org s1 /k1\na.org s1 /k2\n", 2, "repeats line 1" },
+		{ "a.org s1 /k1\nA.ORG s2 /k2\na.org s3 /k3\n", 3,
+		  "more than 2 keys" },
+		{ "a.org s1 k1\n", 1, "not an absolute path" },
+		{ "a.org s1 /k1 extra\n", 1, "text after KEYFILE" },
+		{ "a..org s1 /k1\n", 1, "DOMAIN" },
+		{ "a.org s/1 /k1\n", 1, "SELECTOR" },
+	};
+	struct dkim_keytab_entry *e;
+	const struct dkim_keytab_entry *f;
+	char why[128];
+	int n, line;
+
+	n = keytab_try("# t\nExample.ORG rsa1 /k/r.key\nb.org s /k/b\n"
+	    "example.org ed1 /k/e.key\n", &e, &line, why, sizeof why);
+	CHECK_INT(n, 3, "entries");
+	f = dkim_keytab_find_next(e, 3, "EXAMPLE.org", NULL);
+	CHECK(f != NULL && strcmp(f->selector, "rsa1") == 0 && f->line == 2 &&
+	    strcmp(f->domain, "example.org") == 0, "first key, lowercased");
+	f = dkim_keytab_find_next(e, 3, "example.org", f);
+	CHECK(f != NULL && strcmp(f->selector, "ed1") == 0 && f->line == 4,
+	    "second key");
+	CHECK(dkim_keytab_find_next(e, 3, "example.org", f) == NULL, "no third");
+	free(e);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		n = keytab_try(bad[i].text, &e, &line, why, sizeof why);
+		CHECK(n < 0 && e == NULL && line == bad[i].line &&
+		    strstr(why, bad[i].why) != NULL, "table %zu: got line %d "
+		    "\"%s\", want line %d \"%s\"", i, line, n < 0 ? why : "",
+		    bad[i].line, bad[i].why);
+	}
+}
+
 int
 main(void)
 {
@@ -609,6 +666,7 @@ main(void)
 	test_refusals();
 	test_keygen();
 	test_keytab();
+	test_keytab_read();
 	{
 		char cmd[300];
 
