@@ -113,17 +113,14 @@ static int
 dkim_sign_bh(const struct dkim_msg *m, enum dkim_canon c, char *out,
     size_t cap)
 {
-	unsigned char md[32];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	size_t blen;
-	char *body;
-	int ok;
 
-	if (dkim_canon_body(c, m->data + m->body, m->len - m->body, &body,
-	    &blen) < 0)
+	if (dkim_body_digest(c, dkim_md(DKIM_RSA_SHA256), m->data + m->body,
+	    m->len - m->body, -1, md, &mdlen, &blen) < 0)
 		return -1;
-	ok = EVP_Digest(body, blen, md, NULL, EVP_sha256(), NULL);
-	free(body);
-	return ok && dkim_b64enc(md, sizeof md, out, cap) > 0 ? 0 : -1;
+	return dkim_b64enc(md, mdlen, out, cap) > 0 ? 0 : -1;
 }
 
 /* The field up to "b=", folded at about 78 columns. */

@@ -92,26 +92,17 @@ dkim_body_hash(const struct dkim_msg *m, const struct dkim_sig *sig,
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t blen, use;
-	char *body;
-	int ok;
+	size_t blen;
 
-	if (dkim_canon_body(sig->bcanon, m->data + m->body, m->len - m->body,
-	    &body, &blen) < 0)
-		return dkim_set(r, DKIM_TEMPERROR, "out of memory");
-	use = blen;
+	if (dkim_body_digest(sig->bcanon, dkim_md(sig->alg), m->data + m->body,
+	    m->len - m->body, sig->l, md, &mdlen, &blen) < 0)
+		return dkim_set(r, DKIM_TEMPERROR, "body hash failed");
 	if (sig->l >= 0) {
-		if ((uint64_t)sig->l > blen) {
-			free(body);
+		if ((uint64_t)sig->l > blen)
 			return dkim_set(r, DKIM_PERMERROR, "l= longer than body");
-		}
-		use = (size_t)sig->l;
-		r->body_unsigned = blen - use;
+		r->body_unsigned = blen - (size_t)sig->l;
 	}
-	ok = EVP_Digest(body, use, md, &mdlen, sig->alg == DKIM_RSA_SHA1 ?
-	    EVP_sha1() : EVP_sha256(), NULL);
-	free(body);
-	if (!ok || mdlen != sig->bhlen || memcmp(md, sig->bh, mdlen) != 0)
+	if (mdlen != sig->bhlen || memcmp(md, sig->bh, mdlen) != 0)
 		return dkim_set(r, DKIM_FAIL, "body hash mismatch");
 	return 0;
 }

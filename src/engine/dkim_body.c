@@ -1,0 +1,220 @@
+/* dkim_body.c - the body hash (RFC 6376 §3.7) computed while the body is
+ * canonicalized (§3.4.3, §3.4.4): the canonical octets pass through a
+ * bounded staging buffer into the digest, never as a copy of the body.
+ * The digests are fetched from OpenSSL's providers once per process. */
+#include "engine/dkim_int.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DKIM_STAGE 4096		/* octets handed to the digest at once */
+
+static EVP_MD *dkim_sha256, *dkim_sha1;
+static pthread_once_t dkim_md_once = PTHREAD_ONCE_INIT;
+
+/* OpenSSL 3 looks an implicit EVP_sha256() up in its provider tables
+ * (locks, a hash table) on every init; an explicit fetch is done once and
+ * kept for the life of the process. */
+static void
+dkim_md_fetch(void)
+{
+	dkim_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	dkim_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+const EVP_MD *
+dkim_md(enum dkim_alg a)
+{
+	pthread_once(&dkim_md_once, dkim_md_fetch);
+	return a == DKIM_RSA_SHA1 ? dkim_sha1 : dkim_sha256;
+}
+
+struct dkim_bh {
+	EVP_MD_CTX *ctx;
+	size_t total;		/* canonical octets so far, past l= too */
+	size_t limit;		/* octets to hash (l=, §3.4.5) */
+	size_t blank;		/* empty lines held back: trailing ones go */
+	size_t n;		/* octets in stage */
+	int ok;
+	unsigned char stage[DKIM_STAGE];
+};
+
+static void
+dkim_bh_flush(struct dkim_bh *b)
+{
+	if (b->n > 0 && EVP_DigestUpdate(b->ctx, b->stage, b->n) != 1)
+		b->ok = 0;
+	b->n = 0;
+}
+
+/* len canonical octets: counted, and hashed up to the limit. */
+static void
+dkim_bh_put(struct dkim_bh *b, const char *s, size_t len)
+{
+	size_t room = b->limit > b->total ? b->limit - b->total : 0;
+	size_t use = len < room ? len : room;
+
+	b->total += len;
+	if (use > sizeof b->stage - b->n)
+		dkim_bh_flush(b);
+	if (use >= sizeof b->stage) {
+		if (EVP_DigestUpdate(b->ctx, s, use) != 1)
+			b->ok = 0;
+		return;
+	}
+	memcpy(b->stage + b->n, s, use);
+	b->n += use;
+}
+
+/* A line with content: the empty lines before it are not trailing. */
+static void
+dkim_bh_line(struct dkim_bh *b)
+{
+	for (; b->blank > 0; b->blank--)
+		dkim_bh_put(b, "\r\n", 2);
+}
+
+static int
+dkim_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 0x80 in each octet of x equal to c, exactly (no borrow between octets). */
+static uint64_t
+dkim_octets_eq(uint64_t x, unsigned char c)
+{
+	const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t v = x ^ (c * 0x0101010101010101ULL);
+
+	return ~(((v & lo) + lo) | v | lo);
+}
+#endif
+
+/* Whether a line (trailing WSP cut) is its own relaxed form: no HTAB and
+ * no two SP in a row.  Eight octets at a time where the order allows. */
+static int
+dkim_line_plain(const char *s, size_t len)
+{
+	size_t i = 0;
+	int sp = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w, spc, prev = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		spc = dkim_octets_eq(w, ' ');
+		if (dkim_octets_eq(w, '\t') | (spc & ((spc << 8) | prev)))
+			return 0;
+		prev = spc >> 56;	/* the last octet's SP, as octet 0 */
+	}
+	sp = prev != 0;
+#endif
+	for (; i < len; i++) {
+		if (s[i] == '\t' || (s[i] == ' ' && sp))
+			return 0;
+		sp = s[i] == ' ';
+	}
+	return 1;
+}
+
+/* One body line without its line end, relaxed (§3.4.4): trailing WSP
+ * goes, every WSP run becomes one SP.  crlf: the raw line is followed by
+ * CRLF, which can then go in the same put. */
+static void
+dkim_bh_relaxed(struct dkim_bh *b, const char *s, size_t len, int crlf)
+{
+	size_t i, run;
+
+	crlf = crlf && (len == 0 || !dkim_wsp((unsigned char)s[len - 1]));
+	while (len > 0 && dkim_wsp((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0) {
+		b->blank++;
+		return;
+	}
+	dkim_bh_line(b);
+	if (dkim_line_plain(s, len)) {
+		dkim_bh_put(b, s, len + (crlf ? 2 : 0));
+		if (!crlf)
+			dkim_bh_put(b, "\r\n", 2);
+		return;
+	}
+	for (i = 0; i < len; i += run) {
+		for (run = 0; i + run < len && !dkim_wsp((unsigned char)s[i + run]);
+		    run++)
+			;
+		dkim_bh_put(b, s + i, run);
+		if (run == 0) {		/* a WSP run: one SP */
+			while (i + run < len && dkim_wsp((unsigned char)s[i + run]))
+				run++;
+			dkim_bh_put(b, " ", 1);
+		}
+	}
+	dkim_bh_put(b, "\r\n", 2);
+}
+
+/* One body line, simple (§3.4.3): as it is, with CRLF. */
+static void
+dkim_bh_simple(struct dkim_bh *b, const char *s, size_t len, int crlf)
+{
+	if (len == 0) {
+		b->blank++;
+		return;
+	}
+	dkim_bh_line(b);
+	dkim_bh_put(b, s, len + (crlf ? 2 : 0));
+	if (!crlf)
+		dkim_bh_put(b, "\r\n", 2);
+}
+
+/* Lines as dkim_canon_body cuts them: up to LF, a CR before it is part of
+ * the line end; a last line without LF gets CRLF. */
+static void
+dkim_bh_lines(struct dkim_bh *b, enum dkim_canon c, const char *body,
+    size_t len)
+{
+	size_t pos = 0, eol, ll;
+	const char *nl;
+	int crlf;
+
+	while (pos < len) {
+		nl = memchr(body + pos, '\n', len - pos);
+		eol = nl ? (size_t)(nl - body) + 1 : len;
+		ll = eol - pos - (nl ? 1 : 0);
+		crlf = nl && ll >= 1 && body[pos + ll - 1] == '\r';
+		ll -= crlf ? 1 : 0;
+		if (c == DKIM_RELAXED)
+			dkim_bh_relaxed(b, body + pos, ll, crlf);
+		else
+			dkim_bh_simple(b, body + pos, ll, crlf);
+		pos = eol;
+	}
+}
+
+int
+dkim_body_digest(enum dkim_canon c, const EVP_MD *md, const char *body,
+    size_t len, int64_t l, unsigned char *out, unsigned int *outlen,
+    size_t *canonlen)
+{
+	struct dkim_bh b;
+	int ok;
+
+	if (md == NULL || (b.ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	b.total = b.blank = b.n = 0;
+	b.limit = l >= 0 && (uint64_t)l < SIZE_MAX ? (size_t)l : SIZE_MAX;
+	b.ok = EVP_DigestInit_ex(b.ctx, md, NULL) == 1;
+	dkim_bh_lines(&b, c, body, len);
+	/* an empty body is CRLF under simple, nothing under relaxed */
+	if (b.total == 0 && c == DKIM_SIMPLE)
+		dkim_bh_put(&b, "\r\n", 2);
+	dkim_bh_flush(&b);
+	ok = b.ok && EVP_DigestFinal_ex(b.ctx, out, outlen) == 1;
+	*canonlen = b.total;
+	EVP_MD_CTX_free(b.ctx);
+	return ok ? 0 : -1;
+}
