@@ -28,4 +28,22 @@ int dkim_body_digest(enum dkim_canon c, const EVP_MD *md, const char *body,
     size_t len, int64_t l, unsigned char *out, unsigned int *outlen,
     size_t *canonlen);
 
+/* A public key and, for RSA, a verify context of its own (dkim_pubkey.c);
+ * both owned by the holder until dkim_pub_done. */
+struct dkim_pub {
+	EVP_PKEY *pk;
+	EVP_PKEY_CTX *vctx;	/* NULL: made when needed */
+};
+
+/* The key of a parsed record, from the process-wide cache or decoded
+ * (SubjectPublicKeyInfo or RSAPublicKey; 32 raw octets for Ed25519).
+ * Returns 0, or -1 when p= is no usable key. */
+int dkim_pub_get(const struct dkim_key *k, struct dkim_pub *out);
+void dkim_pub_done(struct dkim_pub *p);
+
+/* Whether sig is a good alg signature by p over data (the header hash
+ * input).  rsa-sha1 never is. */
+int dkim_pub_verify(const struct dkim_pub *p, enum dkim_alg alg,
+    const uint8_t *sig, size_t siglen, const char *data, size_t len);
+
 #endif
