@@ -63,7 +63,9 @@ dkim_bh_put(struct dkim_bh *b, const char *s, size_t len)
 			b->ok = 0;
 		return;
 	}
-	memcpy(b->stage + b->n, s, use);
+	/* memmove: gcc expands a memcpy of bounded size into "rep movsq",
+	 * several times slower than libc's for lines of 20 to 100 octets */
+	memmove(b->stage + b->n, s, use);
 	b->n += use;
 }
 
