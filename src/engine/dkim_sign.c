@@ -95,8 +95,9 @@ dkim_sign_h(const struct dkim_msg *m, char (*h)[80])
 	for (size_t i = 0; i < sizeof dkim_sign_names / sizeof *dkim_sign_names;
 	    i++) {
 		c = dkim_count(m, dkim_sign_names[i]) + 1;
-		while (c-- > 0 && nh < DKIM_H_MAX)
-			snprintf(h[nh++], 80, "%s", dkim_sign_names[i]);
+		while (c-- > 0 && nh < DKIM_H_MAX)	/* names < 80 octets */
+			memcpy(h[nh++], dkim_sign_names[i],
+			    strlen(dkim_sign_names[i]) + 1);
 	}
 	return nh;
 }
@@ -173,12 +174,13 @@ dkim_sign_raw(const struct dkim_signkey *k, const char *data, size_t len,
 	if (ctx == NULL)
 		return -1;
 	if (k->ed25519)	/* RFC 8463 §3: Ed25519 over the SHA-256 */
-		ok = EVP_Digest(data, len, hash, NULL, EVP_sha256(), NULL) &&
+		ok = EVP_Digest(data, len, hash, NULL,
+		    dkim_md(DKIM_RSA_SHA256), NULL) &&
 		    EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
 		    EVP_DigestSign(ctx, sig, siglen, hash, sizeof hash) == 1;
 	else
-		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-		    k->pk) == 1 && EVP_DigestSign(ctx, sig, siglen,
+		ok = EVP_DigestSignInit(ctx, NULL, dkim_md(DKIM_RSA_SHA256),
+		    NULL, k->pk) == 1 && EVP_DigestSign(ctx, sig, siglen,
 		    (const unsigned char *)data, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
