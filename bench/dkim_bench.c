@@ -94,8 +94,8 @@ main(int argc, char **argv)
 		    res[0].result != DKIM_PASS)
 			return 1;
 		dkim_msg_free(m);
-		nv++;
-	} while (now_s() - t0 < secs);
+		nv++;	/* the CPU clock is a system call: read it every 16 */
+	} while (nv % 16 != 0 || now_s() - t0 < secs);
 	printf("verify %.0f/s\n", (double)nv / (now_s() - t0));
 	free(f);
 	free(signed_msg);

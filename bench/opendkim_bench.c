@@ -194,8 +194,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "opendkim_bench: verification failed\n");
 			return 1;
 		}
-		nv++;
-	} while (now_s() - t0 < secs);
+		nv++;	/* the CPU clock is a system call: read it every 16 */
+	} while (nv % 16 != 0 || now_s() - t0 < secs);
 	printf("verify %.0f/s\n", (double)nv / (now_s() - t0));
 	free(f);
 	free(signed_msg);
