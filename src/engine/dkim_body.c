@@ -69,12 +69,25 @@ dkim_bh_put(struct dkim_bh *b, const char *s, size_t len)
 	b->n += use;
 }
 
+/* CRLF: the end of most canonical lines. */
+static void
+dkim_bh_crlf(struct dkim_bh *b)
+{
+	if (b->n + 2 <= sizeof b->stage && b->total + 2 <= b->limit) {
+		b->stage[b->n++] = '\r';
+		b->stage[b->n++] = '\n';
+		b->total += 2;
+	} else {
+		dkim_bh_put(b, "\r\n", 2);
+	}
+}
+
 /* A line with content: the empty lines before it are not trailing. */
 static void
 dkim_bh_line(struct dkim_bh *b)
 {
 	for (; b->blank > 0; b->blank--)
-		dkim_bh_put(b, "\r\n", 2);
+		dkim_bh_crlf(b);
 }
 
 static int
@@ -95,39 +108,59 @@ dkim_octets_eq(uint64_t x, unsigned char c)
 }
 #endif
 
-/* Whether a line (trailing WSP cut) is its own relaxed form: no HTAB and
- * no two SP in a row.  Eight octets at a time where the order allows. */
-static int
-dkim_line_plain(const char *s, size_t len)
+/* The line at s (at most len octets): returns its length up to the LF
+ * (without it; *nl tells whether there was one) and in *bad the offset of
+ * the first HTAB or of the second SP of a run (SIZE_MAX: none).  A line
+ * is its own relaxed form (§3.4.4) when its trailing WSP, once cut, ends
+ * before bad.  Eight octets at a time where the byte order allows. */
+static size_t
+dkim_line_scan(const char *s, size_t len, int *nl, size_t *bad)
 {
 	size_t i = 0;
 	int sp = 0;
+	const char *lf;
 
+	*bad = SIZE_MAX;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t w, spc, prev = 0;
+	uint64_t w, spc, m, l, prev = 0;
 
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w, s + i, 8);
 		spc = dkim_octets_eq(w, ' ');
-		if (dkim_octets_eq(w, '\t') | (spc & ((spc << 8) | prev)))
-			return 0;
+		m = dkim_octets_eq(w, '\t') | (spc & ((spc << 8) | prev));
+		l = dkim_octets_eq(w, '\n');
 		prev = spc >> 56;	/* the last octet's SP, as octet 0 */
+		if (m != 0 && (l == 0 || (m & (l - 1)) != 0))	/* before LF */
+			*bad = i + (size_t)__builtin_ctzll(m) / 8;
+		if (l != 0) {
+			*nl = 1;
+			return i + (size_t)__builtin_ctzll(l) / 8;
+		}
+		if (*bad != SIZE_MAX)
+			break;
+	}
+	if (*bad != SIZE_MAX) {		/* only the LF is wanted now */
+		lf = memchr(s + i, '\n', len - i);
+		*nl = lf != NULL;
+		return lf ? (size_t)(lf - s) : len;
 	}
 	sp = prev != 0;
 #endif
-	for (; i < len; i++) {
-		if (s[i] == '\t' || (s[i] == ' ' && sp))
-			return 0;
+	for (; i < len && s[i] != '\n'; i++) {
+		if (*bad == SIZE_MAX && (s[i] == '\t' || (s[i] == ' ' && sp)))
+			*bad = i;
 		sp = s[i] == ' ';
 	}
-	return 1;
+	*nl = i < len;
+	return i;
 }
 
 /* One body line without its line end, relaxed (§3.4.4): trailing WSP
  * goes, every WSP run becomes one SP.  crlf: the raw line is followed by
- * CRLF, which can then go in the same put. */
+ * CRLF, which can then go in the same put; bad: from dkim_line_scan. */
 static void
-dkim_bh_relaxed(struct dkim_bh *b, const char *s, size_t len, int crlf)
+dkim_bh_relaxed(struct dkim_bh *b, const char *s, size_t len, int crlf,
+    size_t bad)
 {
 	size_t i, run;
 
@@ -139,10 +172,10 @@ dkim_bh_relaxed(struct dkim_bh *b, const char *s, size_t len, int crlf)
 		return;
 	}
 	dkim_bh_line(b);
-	if (dkim_line_plain(s, len)) {
+	if (bad >= len) {
 		dkim_bh_put(b, s, len + (crlf ? 2 : 0));
 		if (!crlf)
-			dkim_bh_put(b, "\r\n", 2);
+			dkim_bh_crlf(b);
 		return;
 	}
 	for (i = 0; i < len; i += run) {
@@ -156,7 +189,7 @@ dkim_bh_relaxed(struct dkim_bh *b, const char *s, size_t len, int crlf)
 			dkim_bh_put(b, " ", 1);
 		}
 	}
-	dkim_bh_put(b, "\r\n", 2);
+	dkim_bh_crlf(b);
 }
 
 /* One body line, simple (§3.4.3): as it is, with CRLF. */
@@ -170,7 +203,7 @@ dkim_bh_simple(struct dkim_bh *b, const char *s, size_t len, int crlf)
 	dkim_bh_line(b);
 	dkim_bh_put(b, s, len + (crlf ? 2 : 0));
 	if (!crlf)
-		dkim_bh_put(b, "\r\n", 2);
+		dkim_bh_crlf(b);
 }
 
 /* Lines as dkim_canon_body cuts them: up to LF, a CR before it is part of
@@ -179,21 +212,26 @@ static void
 dkim_bh_lines(struct dkim_bh *b, enum dkim_canon c, const char *body,
     size_t len)
 {
-	size_t pos = 0, eol, ll;
-	const char *nl;
-	int crlf;
+	size_t pos = 0, ll, bad = 0;
+	const char *lf;
+	int nl, crlf;
 
 	while (pos < len) {
-		nl = memchr(body + pos, '\n', len - pos);
-		eol = nl ? (size_t)(nl - body) + 1 : len;
-		ll = eol - pos - (nl ? 1 : 0);
 		crlf = nl && ll >= 1 && body[pos + ll - 1] == '\r';
-		ll -= crlf ? 1 : 0;
+		if (c == DKIM_RELAXED) {
+			ll = dkim_line_scan(body + pos, len - pos, &nl, &bad);
+		} else {	/* memchr alone is faster when WSP is no matter */
+			lf = memchr(body + pos, '\n', len - pos);
+			nl = lf != NULL;
+			ll = lf ? (size_t)(lf - body) - pos : len - pos;
+		}
+		crlf = nl && ll >= 1 && body[pos + ll - 1] == '\r';
 		if (c == DKIM_RELAXED)
-			dkim_bh_relaxed(b, body + pos, ll, crlf);
+			dkim_bh_relaxed(b, body + pos, ll - (crlf ? 1 : 0), crlf,
+			    bad);
 		else
-			dkim_bh_simple(b, body + pos, ll, crlf);
-		pos = eol;
+			dkim_bh_simple(b, body + pos, ll - (crlf ? 1 : 0), crlf);
+		pos += ll + (nl ? 1 : 0);
 	}
 }
 
