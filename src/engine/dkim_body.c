@@ -217,7 +217,6 @@ dkim_bh_lines(struct dkim_bh *b, enum dkim_canon c, const char *body,
 	int nl, crlf;
 
 	while (pos < len) {
-		crlf = nl && ll >= 1 && body[pos + ll - 1] == '\r';
 		if (c == DKIM_RELAXED) {
 			ll = dkim_line_scan(body + pos, len - pos, &nl, &bad);
 		} else {	/* memchr alone is faster when WSP is no matter */
