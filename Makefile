@@ -32,6 +32,7 @@ bench: build
 	@bench/limits.sh --write
 	@bench/burst.sh --write
 	@bench/dkim.sh --write
+	@bench/spf.sh --write
 
 fuzz:
 	@scripts/fuzz.sh

@@ -1,17 +1,20 @@
 #!/bin/sh
 # dkim.sh - DKIM signatures and verifications per second (issue 5, Benchmark):
-# jaga in process (bench/dkim_bench.c), dkimpy (python3-dkim), and
-# "openssl speed" for the same key types, one run on this machine; 5 KB and
-# 100 KB of body, RSA-2048 and Ed25519, relaxed/relaxed.  The verify figures
-# include parsing the message and canonicalizing it; the key comes from a
-# table (no DNS).  OpenDKIM has no in-process driver in Debian
-# (opendkim-testmsg signs rsa-sha1 only; "opendkim -t" is a process per
-# message), so it is not measured here.
-# usage: bench/dkim.sh [--write]   environment: BUILD [build] SECS [2]
+# jaga in process (bench/dkim_bench.c), OpenDKIM in process
+# (bench/opendkim_bench.c, libopendkim-dev, built here with cc and
+# pkg-config), dkimpy (python3-dkim), and "openssl speed" for the same key
+# types, in one run on this machine; 5 KB and 100 KB of body, RSA-2048 and
+# Ed25519, relaxed/relaxed.  The verify figures include parsing the message
+# and canonicalizing it; the key comes from a table in memory (no DNS).
+# Every figure is the median of RUNS runs (the drivers alternate within a
+# run); the C drivers and openssl speed divide by CPU time, dkimpy by wall
+# time.
+# usage: bench/dkim.sh [--write]   environment: BUILD [build] SECS [2] RUNS [3]
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECS=${SECS:-2}
+RUNS=${RUNS:-3}
 ninja -C "$BUILD" bench/dkim_bench src/cli/jaga >/dev/null
 dir=$(mktemp -d /tmp/jaga-dkim-bench-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
@@ -22,17 +25,17 @@ for t in rsa ed25519; do
 	    --out "$dir/$t.key" 2>/dev/null |
 	    sed 's/^\([^ ]*\)\. IN TXT ( \(.*\) )$/\1 \2/; s/" "//g; s/"//g' >> "$dir/dns.txt"
 done
-speed=$(openssl speed -seconds "$SECS" rsa2048 ed25519 2>/dev/null)
-rsa_sign=$(echo "$speed" | awk '/^rsa 2048 bits/ {print $6}')
-rsa_verify=$(echo "$speed" | awk '/^rsa 2048 bits/ {print $7}')
-ed_sign=$(echo "$speed" | awk '/EdDSA \(Ed25519\)/ {print $(NF-1)}' | tail -1)
-ed_verify=$(echo "$speed" | awk '/EdDSA \(Ed25519\)/ {print $NF}' | tail -1)
-out="| key | body | jaga sign/s | jaga verify/s | dkimpy sign/s | dkimpy verify/s | openssl speed sign/s | openssl speed verify/s |
-|---|---:|---:|---:|---:|---:|---:|---:|"
-for t in rsa ed25519; do
-	for size in 5120 102400; do
-		j=$("$BUILD/bench/dkim_bench" "$dir/$t.key" "$dir/dns.txt" example.org "$t" "$size" "$SECS")
-		p=$(/usr/bin/python3 - "$dir" "$t" "$size" "$SECS" <<'PY'
+OD=""
+if cc -O2 -o "$dir/opendkim_bench" bench/opendkim_bench.c \
+    $(pkg-config --cflags --libs opendkim 2>/dev/null) 2>"$dir/cc.log"; then
+	OD="$dir/opendkim_bench"
+else
+	echo "dkim.sh: no libopendkim-dev (scripts/deps.sh bench); no OpenDKIM numbers" >&2
+fi
+
+# dkimpy: "sign N/s verify N/s", the same message as the C drivers make.
+dkimpy() {
+	/usr/bin/python3 - "$dir" "$1" "$2" "$SECS" <<'PY'
 import base64, sys, time
 import dkim
 d, t, size, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
@@ -43,9 +46,9 @@ if t == "ed25519":
     alg = b"ed25519-sha256"
 table = dict(l.split(" ", 1) for l in open(d + "/dns.txt").read().splitlines())
 line = b"The quick brown fox jumps over the lazy dog, again and again and again.  \r\n"
-msg = (b"From: Bench <bench@example.org>\r\nTo: someone@example.net\r\nSubject: a benchmark message\r\n"
-       b"Date: Mon, 23 Nov 2026 08:00:00 +0000\r\nMessage-ID: <bench@example.org>\r\n\r\n" +
-       line * (size // 76 + 1))
+head = (b"From: Bench <bench@example.org>\r\nTo: someone@example.net\r\nSubject: a benchmark message\r\n"
+        b"Date: Mon, 23 Nov 2026 08:00:00 +0000\r\nMessage-ID: <bench@example.org>\r\n\r\n")
+msg = head + line * ((size + len(line) - 1) // len(line))
 n, t0 = 0, time.monotonic()
 while time.monotonic() - t0 < secs:
     sig = dkim.sign(msg, t.encode(), b"example.org", key, signature_algorithm=alg,
@@ -58,24 +61,77 @@ n, t0 = 0, time.monotonic()
 while time.monotonic() - t0 < secs:
     assert dkim.verify(m, dnsfunc=dns)
     n += 1
-print("%.0f %.0f" % (s, n / (time.monotonic() - t0)))
+print("sign %.0f/s verify %.0f/s" % (s, n / (time.monotonic() - t0)))
 PY
-)
-		if [ "$t" = rsa ]; then os=$rsa_sign; ov=$rsa_verify; k="RSA-2048"; else os=$ed_sign; ov=$ed_verify; k="Ed25519"; fi
+}
+
+# One line "TOOL KEY SIZE sign verify" per driver and cell, every run.
+raw="$dir/raw.txt"
+: > "$raw"
+OSECS=$(awk -v s="$SECS" 'BEGIN {s = int(s + 0.5); print s < 1 ? 1 : s}')
+speed() {	# -seconds takes whole seconds
+	s=$(openssl speed -seconds "$OSECS" rsa2048 ed25519 2>/dev/null)
+	echo "$s" | awk '/^rsa 2048 bits/ {print "openssl rsa 0", $6, $7}'
+	echo "$s" | awk '/EdDSA \(Ed25519\)/ {l = "openssl ed25519 0 " $(NF-1) " " $NF} END {print l}'
+}
+rates() { tr -d '/s' | awk -v p="$1" '{print p, $2, $4}'; }
+run=1
+while [ "$run" -le "$RUNS" ]; do
+	speed >> "$raw"
+	for t in rsa ed25519; do
+		for size in 5120 102400; do
+			args="$dir/$t.key $dir/dns.txt example.org $t $size $SECS"
+			"$BUILD/bench/dkim_bench" $args | rates "jaga $t $size" >> "$raw"
+			[ -z "$OD" ] || "$OD" $args | rates "opendkim $t $size" >> "$raw"
+			dkimpy "$t" "$size" | rates "dkimpy $t $size" >> "$raw"
+		done
+	done
+	run=$((run + 1))
+done
+
+# The median of each (tool, key, size, sign|verify), then the tables.
+med="$dir/median.txt"
+for col in 4 5; do
+	awk -v c="$col" '{print $1, $2, $3, c, $c}' "$raw"
+done | sort -k1,1 -k2,2 -k3,3n -k4,4n -k5,5n | awk '
+	{ k = $1 " " $2 " " $3 " " $4; v[k, ++n[k]] = $5; if (!(k in seen)) { seen[k] = 1; ks[++nk] = k } }
+	END { for (i = 1; i <= nk; i++) { k = ks[i]; m = n[k]; print k, v[k, int((m + 1) / 2)] } }' > "$med"
+get() { awk -v k="$1 $2 $3 $4" '$1 " " $2 " " $3 " " $4 == k {print $5}' "$med"; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}' || echo "–"; }
+factor() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", a / b}' || echo "–"; }
+out="| key | body | jaga sign/s | jaga verify/s | OpenDKIM sign/s | OpenDKIM verify/s | dkimpy sign/s | dkimpy verify/s | openssl speed sign/s | openssl speed verify/s |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+rat="| key | body | jaga sign / openssl speed | jaga verify / openssl speed | jaga sign / OpenDKIM | jaga verify / OpenDKIM |
+|---|---:|---:|---:|---:|---:|"
+for t in rsa ed25519; do
+	if [ "$t" = rsa ]; then k="RSA-2048"; else k="Ed25519"; fi
+	os=$(get openssl "$t" 0 4); ov=$(get openssl "$t" 0 5)
+	for size in 5120 102400; do
+		js=$(get jaga "$t" "$size" 4); jv=$(get jaga "$t" "$size" 5)
+		ds=$(get opendkim "$t" "$size" 4); dv=$(get opendkim "$t" "$size" 5)
+		ps=$(get dkimpy "$t" "$size" 4); pv=$(get dkimpy "$t" "$size" 5)
 		out="$out
-| $k | $((size / 1024)) KB | $(echo "$j" | awk '{print $2}' | tr -d /s) | $(echo "$j" | awk '{print $4}' | tr -d /s) | ${p% *} | ${p#* } | ${os%.*} | ${ov%.*} |"
+| $k | $((size / 1024)) KB | $js | $jv | ${ds:-–} | ${dv:-–} | $ps | $pv | ${os%.*} | ${ov%.*} |"
+		rat="$rat
+| $k | $((size / 1024)) KB | $(ratio "$js" "$os") | $(ratio "$jv" "$ov") | $(factor "$js" "$ds") | $(factor "$jv" "$dv") |"
 	done
 done
 echo "$out"
+echo
+echo "$rat"
 if [ "${1:-}" = "--write" ]; then
 	{
-		echo
 		echo "## DKIM signatures per second"
 		echo
 		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-		echo "- bench/dkim.sh, ${SECS}s per cell, one thread; jaga $(git rev-parse --short HEAD) ($BUILD), dkimpy $(dpkg-query -W -f='${Version}' python3-dkim), $(openssl version | cut -d' ' -f1-2)"
-		echo "- jaga and dkimpy: parse, canonicalize, hash and sign or verify one message, relaxed/relaxed, key from a table; openssl speed: the bare signature operation"
+		echo "- bench/dkim.sh, median of $RUNS runs of ${SECS}s per cell, one thread; jaga $(git rev-parse --short HEAD) ($BUILD), OpenDKIM $(dpkg-query -W -f='${Version}' libopendkim-dev 2>/dev/null || echo '–'), dkimpy $(dpkg-query -W -f='${Version}' python3-dkim), $(openssl version | cut -d' ' -f1-2)"
+		echo "- jaga, OpenDKIM and dkimpy: parse, canonicalize, hash and sign or verify one message, relaxed/relaxed, key from a table in memory (OpenDKIM: dkim_set_key_lookup; its signing takes the PEM key per message, as its API does); openssl speed: the bare signature operation"
+		echo "- the C drivers and openssl speed count CPU time (openssl speed's default), dkimpy wall time"
 		echo
 		echo "$out"
-	} >> BENCHMARKS.md
+		echo
+		echo "Ratios of the medians above (target at 5 KB: 90% of openssl speed, 3x OpenDKIM):"
+		echo
+		echo "$rat"
+	} | /usr/bin/python3 bench/md_section.py BENCHMARKS.md "DKIM signatures per second"
 fi

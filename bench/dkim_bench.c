@@ -1,8 +1,9 @@
 /* dkim_bench.c - DKIM signatures and verifications per second, in process
  * (engine/dkim.h): bench/dkim.sh runs it beside openssl speed and dkimpy.
  *
- * usage: dkim_bench KEYFILE DNSFILE DOMAIN SELECTOR BODYBYTES SECONDS
- * prints "sign N/s verify N/s" for a message of BODYBYTES of body. */
+ * usage: dkim_bench KEYFILE DNSFILE DOMAIN SELECTOR BODYBYTES SECONDS [verify]
+ * prints "sign N/s verify N/s" for a message of BODYBYTES of body; with
+ * "verify" the signing loop runs once only (for a profiler). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +11,25 @@
 
 #include "engine/dkim.h"
 
+/* CPU time of the process, as "openssl speed" divides by CPU time too
+ * (unless -elapsed): on a shared machine, wall time would count the
+ * others' work. */
 static double
 now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A plain message: a few headers and body lines of 76 octets. */
+/* A plain message: a few headers and body lines of 75 octets (the line
+ * of bench/dkim.sh's dkimpy part). */
 static char *
 make_msg(size_t body, size_t *len)
 {
+	static const char line[] = "The quick brown fox jumps over the lazy "
+	    "dog, again and again and again.  \r\n";
 	static const char head[] = "From: Bench <bench@example.org>\r\n"
 	    "To: someone@example.net\r\nSubject: a benchmark message\r\n"
 	    "Date: Mon, 23 Nov 2026 08:00:00 +0000\r\n"
@@ -32,9 +39,8 @@ make_msg(size_t body, size_t *len)
 
 	memcpy(m, head, n);
 	while (n < sizeof head - 1 + body) {
-		memcpy(m + n, "The quick brown fox jumps over the lazy dog, "
-		    "again and again and again.  \r\n", 76);
-		n += 76;
+		memcpy(m + n, line, sizeof line - 1);
+		n += sizeof line - 1;
 	}
 	*len = n;
 	return m;
@@ -52,7 +58,7 @@ main(int argc, char **argv)
 	size_t len, flen, ns = 0, nv = 0;
 	double t0, secs;
 
-	if (argc != 7)
+	if (argc != 7 && argc != 8)
 		return 2;
 	o.domain = argv[3];
 	o.selector = argv[4];
@@ -65,13 +71,13 @@ main(int argc, char **argv)
 	msg = make_msg(strtoul(argv[5], NULL, 10), &len);
 	t0 = now_s();
 	do {	/* as the gateway would: parse, sign */
-		m = dkim_msg_parse(msg, len);
+		m = dkim_msg_view(msg, len);
 		f = dkim_sign(m, k, &o, why, sizeof why);
 		dkim_msg_free(m);
 		if (f == NULL)
 			return 1;
 		ns++;
-		if (now_s() - t0 < secs)
+		if (argc == 7 && now_s() - t0 < secs)
 			free(f);
 		else
 			break;
@@ -83,13 +89,13 @@ main(int argc, char **argv)
 	memcpy(signed_msg + flen, msg, len);
 	t0 = now_s();
 	do {
-		m = dkim_msg_parse(signed_msg, flen + len);
+		m = dkim_msg_view(signed_msg, flen + len);
 		if (dkim_verify(m, dns, time(NULL), res, 1) != 1 ||
 		    res[0].result != DKIM_PASS)
 			return 1;
 		dkim_msg_free(m);
-		nv++;
-	} while (now_s() - t0 < secs);
+		nv++;	/* the CPU clock is a system call: read it every 16 */
+	} while (nv % 16 != 0 || now_s() - t0 < secs);
 	printf("verify %.0f/s\n", (double)nv / (now_s() - t0));
 	free(f);
 	free(signed_msg);

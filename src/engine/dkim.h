@@ -110,10 +110,15 @@ struct dkim_msg {
 	struct dkim_field f[DKIM_HDR_MAX];
 	size_t nf;
 	size_t body;		/* offset of the body (after the empty line) */
+	int owned;		/* data is a copy, freed with the message */
 };
 
 /* Returns a message, or NULL (out of memory, too many header fields). */
 struct dkim_msg *dkim_msg_parse(const char *raw, size_t len);
+/* The same without a copy when raw has CRLF line ends only (what SMTP
+ * delivers; otherwise as dkim_msg_parse): data then points into raw,
+ * which the caller keeps unchanged until dkim_msg_free. */
+struct dkim_msg *dkim_msg_view(const char *raw, size_t len);
 void dkim_msg_free(struct dkim_msg *m);
 
 /* Canonical forms (§3.4).  Header: one field, appended to out (at most

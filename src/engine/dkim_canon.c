@@ -11,6 +11,20 @@ dkim_wsp(int c)
 	return c == ' ' || c == '\t';
 }
 
+/* Whether raw has a bare LF (an LF not after a CR). */
+static int
+dkim_has_bare_lf(const char *raw, size_t len)
+{
+	const char *p = raw, *end = raw + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (p == raw || p[-1] != '\r')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 /* A copy of raw where every bare LF becomes CRLF. */
 static char *
 dkim_crlf(const char *raw, size_t len, size_t *outlen)
@@ -70,14 +84,36 @@ dkim_msg_fields(struct dkim_msg *m)
 	return 0;
 }
 
-struct dkim_msg *
-dkim_msg_parse(const char *raw, size_t len)
+/* A copy of raw with a final NUL, by memcpy when there is no bare LF. */
+static char *
+dkim_copy(const char *raw, size_t len, size_t *outlen)
 {
-	struct dkim_msg *m = calloc(1, sizeof *m);
+	char *d;
+
+	if (dkim_has_bare_lf(raw, len))
+		return dkim_crlf(raw, len, outlen);
+	if (len == SIZE_MAX || (d = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(d, raw, len);
+	d[len] = '\0';
+	*outlen = len;
+	return d;
+}
+
+/* The header table is not zeroed: only f[0..nf) is ever read. */
+static struct dkim_msg *
+dkim_msg_make(const char *raw, size_t len, int copy)
+{
+	struct dkim_msg *m = malloc(sizeof *m);
 
 	if (m == NULL)
 		return NULL;
-	if ((m->data = dkim_crlf(raw, len, &m->len)) == NULL ||
+	m->nf = 0;
+	m->body = 0;
+	m->owned = copy || dkim_has_bare_lf(raw, len);
+	m->data = (char *)raw;	/* only read while not owned */
+	m->len = len;
+	if ((m->owned && (m->data = dkim_copy(raw, len, &m->len)) == NULL) ||
 	    dkim_msg_fields(m) < 0) {
 		dkim_msg_free(m);
 		return NULL;
@@ -85,12 +121,25 @@ dkim_msg_parse(const char *raw, size_t len)
 	return m;
 }
 
+struct dkim_msg *
+dkim_msg_parse(const char *raw, size_t len)
+{
+	return dkim_msg_make(raw, len, 1);
+}
+
+struct dkim_msg *
+dkim_msg_view(const char *raw, size_t len)
+{
+	return dkim_msg_make(raw, len, 0);
+}
+
 void
 dkim_msg_free(struct dkim_msg *m)
 {
 	if (m == NULL)
 		return;
-	free(m->data);
+	if (m->owned)
+		free(m->data);
 	free(m);
 }
 

@@ -5,6 +5,8 @@
 
 #include "engine/dkim.h"
 
+#include <openssl/evp.h>
+
 /* The header hash input (RFC 6376 §3.7): the fields named in h[], each
  * name taking the next instance from the bottom up (a name listed more
  * often than present adds nothing: over-signing), then the signature
@@ -12,5 +14,36 @@
  * Returns a malloc'd buffer, its length in *outlen, or NULL. */
 char *dkim_hdata(const struct dkim_msg *m, const char (*h)[80], size_t nh,
     enum dkim_canon c, const char *sf, size_t sflen, size_t *outlen);
+
+/* The digest of a (sha256 or sha1), fetched once per process; NULL if
+ * the provider has none. */
+const EVP_MD *dkim_md(enum dkim_alg a);
+
+/* The body hash (§3.7) of body under c, computed while canonicalizing
+ * (no canonical copy; dkim_canon_body's result, hashed): the first l
+ * canonical octets when l >= 0, else all.  *canonlen gets the length of
+ * the whole canonical body, past l too.  Returns 0, or -1 (no memory, a
+ * digest failure). */
+int dkim_body_digest(enum dkim_canon c, const EVP_MD *md, const char *body,
+    size_t len, int64_t l, unsigned char *out, unsigned int *outlen,
+    size_t *canonlen);
+
+/* A public key and, for RSA, a verify context of its own (dkim_pubkey.c);
+ * both owned by the holder until dkim_pub_done. */
+struct dkim_pub {
+	EVP_PKEY *pk;
+	EVP_PKEY_CTX *vctx;	/* NULL: made when needed */
+};
+
+/* The key of a parsed record, from the process-wide cache or decoded
+ * (SubjectPublicKeyInfo or RSAPublicKey; 32 raw octets for Ed25519).
+ * Returns 0, or -1 when p= is no usable key. */
+int dkim_pub_get(const struct dkim_key *k, struct dkim_pub *out);
+void dkim_pub_done(struct dkim_pub *p);
+
+/* Whether sig is a good alg signature by p over data (the header hash
+ * input).  rsa-sha1 never is. */
+int dkim_pub_verify(const struct dkim_pub *p, enum dkim_alg alg,
+    const uint8_t *sig, size_t siglen, const char *data, size_t len);
 
 #endif

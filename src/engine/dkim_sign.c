@@ -95,8 +95,9 @@ dkim_sign_h(const struct dkim_msg *m, char (*h)[80])
 	for (size_t i = 0; i < sizeof dkim_sign_names / sizeof *dkim_sign_names;
 	    i++) {
 		c = dkim_count(m, dkim_sign_names[i]) + 1;
-		while (c-- > 0 && nh < DKIM_H_MAX)
-			snprintf(h[nh++], 80, "%s", dkim_sign_names[i]);
+		while (c-- > 0 && nh < DKIM_H_MAX)	/* names < 80 octets */
+			memcpy(h[nh++], dkim_sign_names[i],
+			    strlen(dkim_sign_names[i]) + 1);
 	}
 	return nh;
 }
@@ -113,17 +114,14 @@ static int
 dkim_sign_bh(const struct dkim_msg *m, enum dkim_canon c, char *out,
     size_t cap)
 {
-	unsigned char md[32];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	size_t blen;
-	char *body;
-	int ok;
 
-	if (dkim_canon_body(c, m->data + m->body, m->len - m->body, &body,
-	    &blen) < 0)
+	if (dkim_body_digest(c, dkim_md(DKIM_RSA_SHA256), m->data + m->body,
+	    m->len - m->body, -1, md, &mdlen, &blen) < 0)
 		return -1;
-	ok = EVP_Digest(body, blen, md, NULL, EVP_sha256(), NULL);
-	free(body);
-	return ok && dkim_b64enc(md, sizeof md, out, cap) > 0 ? 0 : -1;
+	return dkim_b64enc(md, mdlen, out, cap) > 0 ? 0 : -1;
 }
 
 /* The field up to "b=", folded at about 78 columns. */
@@ -176,12 +174,13 @@ dkim_sign_raw(const struct dkim_signkey *k, const char *data, size_t len,
 	if (ctx == NULL)
 		return -1;
 	if (k->ed25519)	/* RFC 8463 §3: Ed25519 over the SHA-256 */
-		ok = EVP_Digest(data, len, hash, NULL, EVP_sha256(), NULL) &&
+		ok = EVP_Digest(data, len, hash, NULL,
+		    dkim_md(DKIM_RSA_SHA256), NULL) &&
 		    EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
 		    EVP_DigestSign(ctx, sig, siglen, hash, sizeof hash) == 1;
 	else
-		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-		    k->pk) == 1 && EVP_DigestSign(ctx, sig, siglen,
+		ok = EVP_DigestSignInit(ctx, NULL, dkim_md(DKIM_RSA_SHA256),
+		    NULL, k->pk) == 1 && EVP_DigestSign(ctx, sig, siglen,
 		    (const unsigned char *)data, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;

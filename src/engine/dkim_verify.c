@@ -3,14 +3,12 @@
 #include "engine/dkim.h"
 #include "engine/dkim_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #define DKIM_RSA_MIN_BITS 1024	/* RFC 8301 §3.2 */
 
@@ -92,119 +90,19 @@ dkim_body_hash(const struct dkim_msg *m, const struct dkim_sig *sig,
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t blen, use;
-	char *body;
-	int ok;
+	size_t blen;
 
-	if (dkim_canon_body(sig->bcanon, m->data + m->body, m->len - m->body,
-	    &body, &blen) < 0)
-		return dkim_set(r, DKIM_TEMPERROR, "out of memory");
-	use = blen;
+	if (dkim_body_digest(sig->bcanon, dkim_md(sig->alg), m->data + m->body,
+	    m->len - m->body, sig->l, md, &mdlen, &blen) < 0)
+		return dkim_set(r, DKIM_TEMPERROR, "body hash failed");
 	if (sig->l >= 0) {
-		if ((uint64_t)sig->l > blen) {
-			free(body);
+		if ((uint64_t)sig->l > blen)
 			return dkim_set(r, DKIM_PERMERROR, "l= longer than body");
-		}
-		use = (size_t)sig->l;
-		r->body_unsigned = blen - use;
+		r->body_unsigned = blen - (size_t)sig->l;
 	}
-	ok = EVP_Digest(body, use, md, &mdlen, sig->alg == DKIM_RSA_SHA1 ?
-	    EVP_sha1() : EVP_sha256(), NULL);
-	free(body);
-	if (!ok || mdlen != sig->bhlen || memcmp(md, sig->bh, mdlen) != 0)
+	if (mdlen != sig->bhlen || memcmp(md, sig->bh, mdlen) != 0)
 		return dkim_set(r, DKIM_FAIL, "body hash mismatch");
 	return 0;
-}
-
-/* Decoded public keys by their p= octets: decoding a key through
- * OpenSSL 3's decoders costs more than verifying with it, and the same
- * few keys sign most mail.  Entries are never freed (at most
- * DKIM_KEYCACHE keys); a hit takes a reference. */
-#define DKIM_KEYCACHE 64
-
-static struct dkim_cached {
-	uint8_t p[DKIM_PKEY_MAX];
-	size_t plen;
-	int ed25519;
-	EVP_PKEY *pk;
-} dkim_cache[DKIM_KEYCACHE];
-static size_t dkim_cache_next;
-static pthread_mutex_t dkim_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static EVP_PKEY *
-dkim_cache_get(const struct dkim_key *k)
-{
-	EVP_PKEY *pk = NULL;
-
-	pthread_mutex_lock(&dkim_cache_mu);
-	for (size_t i = 0; i < DKIM_KEYCACHE && pk == NULL; i++) {
-		struct dkim_cached *c = &dkim_cache[i];
-
-		if (c->pk != NULL && c->plen == k->plen &&
-		    c->ed25519 == k->ed25519 && memcmp(c->p, k->p, k->plen) == 0 &&
-		    EVP_PKEY_up_ref(c->pk) == 1)
-			pk = c->pk;
-	}
-	pthread_mutex_unlock(&dkim_cache_mu);
-	return pk;
-}
-
-static void
-dkim_cache_put(const struct dkim_key *k, EVP_PKEY *pk)
-{
-	struct dkim_cached *c;
-
-	if (EVP_PKEY_up_ref(pk) != 1)
-		return;
-	pthread_mutex_lock(&dkim_cache_mu);
-	c = &dkim_cache[dkim_cache_next++ % DKIM_KEYCACHE];
-	EVP_PKEY_free(c->pk);
-	memcpy(c->p, k->p, k->plen);
-	c->plen = k->plen;
-	c->ed25519 = k->ed25519;
-	c->pk = pk;
-	pthread_mutex_unlock(&dkim_cache_mu);
-}
-
-static EVP_PKEY *
-dkim_pubkey_decode(const struct dkim_key *k)
-{
-	const unsigned char *q = k->p;
-	EVP_PKEY *pk;
-
-	if (k->ed25519)
-		return k->plen == 32 ? EVP_PKEY_new_raw_public_key(
-		    EVP_PKEY_ED25519, NULL, k->p, 32) : NULL;
-	/* SubjectPublicKeyInfo (§3.6.1), or a bare RSAPublicKey, which
-	 * some publish and dkimpy accepts. */
-	if ((pk = d2i_PUBKEY(NULL, &q, (long)k->plen)) != NULL)
-		return EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? pk :
-		    (EVP_PKEY_free(pk), NULL);
-	q = k->p;
-	return d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)k->plen);
-}
-
-static int
-dkim_check_sig(EVP_PKEY *pk, const struct dkim_sig *sig, const char *data,
-    size_t len)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char h[32];
-	int ok = 0;
-
-	if (ctx == NULL)
-		return 0;
-	if (sig->alg == DKIM_ED25519_SHA256) {
-		ok = EVP_Digest(data, len, h, NULL, EVP_sha256(), NULL) &&
-		    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
-		    EVP_DigestVerify(ctx, sig->b, sig->blen, h, sizeof h) == 1;
-	} else {
-		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) == 1 &&
-		    EVP_DigestVerify(ctx, sig->b, sig->blen,
-		    (const unsigned char *)data, len) == 1;
-	}
-	EVP_MD_CTX_free(ctx);
-	return ok;
 }
 
 /* Fetch and parse SELECTOR._domainkey.DOMAIN (§3.6.2.2): the first TXT
@@ -263,39 +161,27 @@ dkim_sig_time(const struct dkim_sig *sig, time_t now, struct dkim_res *r)
 	return 0;
 }
 
-static EVP_PKEY *
-dkim_pubkey(const struct dkim_key *k)
-{
-	EVP_PKEY *pk = dkim_cache_get(k);
-
-	if (pk == NULL && (pk = dkim_pubkey_decode(k)) != NULL)
-		dkim_cache_put(k, pk);
-	return pk;
-}
-
 /* The key's public half, RSA of at least 1024 bits (RFC 8301 §3.2). */
-static EVP_PKEY *
-dkim_key_load(const struct dkim_key *key, struct dkim_res *r)
+static int
+dkim_key_load(const struct dkim_key *key, struct dkim_pub *pub,
+    struct dkim_res *r)
 {
-	EVP_PKEY *pk = dkim_pubkey(key);
-
-	if (pk == NULL) {
-		dkim_set(r, DKIM_PERMERROR, "key p= unusable");
-		return NULL;
-	}
-	if (!key->ed25519 && EVP_PKEY_get_bits(pk) < DKIM_RSA_MIN_BITS) {
+	if (dkim_pub_get(key, pub) < 0)
+		return dkim_set(r, DKIM_PERMERROR, "key p= unusable");
+	if (!key->ed25519 && EVP_PKEY_get_bits(pub->pk) < DKIM_RSA_MIN_BITS) {
 		snprintf(r->reason, sizeof r->reason, "rsa key of %d bits "
-		    "refused (RFC 8301 3.2)", EVP_PKEY_get_bits(pk));
+		    "refused (RFC 8301 3.2)", EVP_PKEY_get_bits(pub->pk));
 		r->result = DKIM_POLICY;
-		EVP_PKEY_free(pk);
-		return NULL;
+		dkim_pub_done(pub);
+		return -1;
 	}
-	return pk;
+	return 0;
 }
 
 static int
 dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
-    const struct dkim_sig *sig, EVP_PKEY *pk, struct dkim_res *r)
+    const struct dkim_sig *sig, const struct dkim_pub *pub,
+    struct dkim_res *r)
 {
 	size_t hlen;
 	char *hd;
@@ -303,7 +189,7 @@ dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
 
 	if ((hd = dkim_verify_hdata(m, fi, sig, voff, &hlen)) == NULL)
 		return dkim_set(r, DKIM_TEMPERROR, "out of memory");
-	ok = dkim_check_sig(pk, sig, hd, hlen);
+	ok = dkim_pub_verify(pub, sig->alg, sig->b, sig->blen, hd, hlen);
 	free(hd);
 	return ok ? 0 : dkim_set(r, DKIM_FAIL, "signature did not verify");
 }
@@ -329,7 +215,7 @@ dkim_verify_one(const struct dkim_msg *m, size_t fi, struct dns_lookup *dns,
 	size_t voff = (size_t)(colon - (m->data + f->off)) + 1;
 	struct dkim_sig *sig = malloc(sizeof *sig);
 	struct dkim_key key;
-	EVP_PKEY *pk;
+	struct dkim_pub pub;
 
 	memset(r, 0, sizeof *r);
 	r->l = -1;
@@ -352,11 +238,11 @@ dkim_verify_one(const struct dkim_msg *m, size_t fi, struct dns_lookup *dns,
 	else if (dkim_sig_time(sig, now, r) == 0 &&
 	    dkim_fetch_key(dns, sig, &key, r) == 0 &&
 	    dkim_key_usable(&key, sig, r) == 0 &&
-	    (pk = dkim_key_load(&key, r)) != NULL) {
+	    dkim_key_load(&key, &pub, r) == 0) {
 		if (dkim_body_hash(m, sig, r) == 0 &&
-		    dkim_crypto(m, fi, voff, sig, pk, r) == 0)
+		    dkim_crypto(m, fi, voff, sig, &pub, r) == 0)
 			dkim_pass(r);
-		EVP_PKEY_free(pk);
+		dkim_pub_done(&pub);
 	}
 	free(sig);
 }

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "engine/dkim.h"
+#include "engine/dkim_int.h"
 #include "harness.h"
 
 #include "dkim_vectors.h"
@@ -167,6 +168,73 @@ test_empty_body_hash(void)
 		free(b);
 		CHECK_STR(b64, want[c], "RFC 6376 3.4.5 empty body sha256 %d", c);
 	}
+}
+
+/* One body: the streaming hash against the hash of the canonical copy,
+ * whole and cut by l= at a few places.  Returns the failures. */
+static int
+body_stream_differs(enum dkim_canon c, const char *body, size_t len)
+{
+	unsigned char want[32], got[32];
+	unsigned int glen;
+	size_t clen, total;
+	int64_t ls[4];
+	int bad = 0;
+	char *b;
+
+	if (dkim_canon_body(c, body, len, &b, &clen) < 0)
+		return 1;
+	ls[0] = -1;
+	ls[1] = (int64_t)clen;
+	ls[2] = (int64_t)(clen / 3);
+	ls[3] = clen > 0 ? (int64_t)clen - 1 : 0;
+	for (int k = 0; k < 4; k++) {
+		EVP_Digest(b, ls[k] < 0 ? clen : (size_t)ls[k], want, NULL,
+		    EVP_sha256(), NULL);
+		if (dkim_body_digest(c, dkim_md(DKIM_RSA_SHA256), body, len,
+		    ls[k], got, &glen, &total) < 0 || total != clen ||
+		    glen != 32 || memcmp(got, want, 32) != 0)
+			bad++;
+	}
+	free(b);
+	return bad;
+}
+
+/* The streaming body hash (dkim_body.c) equals the hash of
+ * dkim_canon_body's copy: the vectors, then bodies drawn from SP, HTAB,
+ * CR, LF and letters (runs of WSP across the 8-octet steps, bare CR and
+ * LF, trailing empty lines), then lines longer than the staging buffer. */
+static void
+test_body_stream(void)
+{
+	static const char alphabet[] = "  \t\r\n\nab";
+	unsigned int seed = 12345;
+	char body[9000];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof dkim_vecs / sizeof dkim_vecs[0]; i++)
+		if (!dkim_vecs[i].header)
+			bad += body_stream_differs(dkim_vecs[i].relaxed ?
+			    DKIM_RELAXED : DKIM_SIMPLE, dkim_vecs[i].in,
+			    strlen(dkim_vecs[i].in));
+	CHECK_INT(bad, 0, "streaming body hash = vectors' canonical copy");
+	for (int n = 0; n < 3000; n++) {
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 255;
+
+		for (size_t i = 0; i < len; i++)
+			body[i] = alphabet[((seed = seed * 1103515245u +
+			    12345u) >> 16) % (sizeof alphabet - 1)];
+		bad += body_stream_differs(DKIM_SIMPLE, body, len);
+		bad += body_stream_differs(DKIM_RELAXED, body, len);
+	}
+	CHECK_INT(bad, 0, "streaming body hash = canonical copy, random");
+	for (size_t i = 0; i < sizeof body; i++)
+		body[i] = i % 97 == 0 ? '\t' : i % 13 == 0 ? ' ' : 'x';
+	memcpy(body + 8000, " \t \r\n\r\n  \r\n", 12);
+	bad = body_stream_differs(DKIM_SIMPLE, body, 8012) +
+	    body_stream_differs(DKIM_RELAXED, body, 8012) +
+	    body_stream_differs(DKIM_RELAXED, body, 7000);
+	CHECK_INT(bad, 0, "streaming body hash, lines over 4096 octets");
 }
 
 static int
@@ -657,6 +725,7 @@ main(void)
 		return 1;
 	test_vectors();
 	test_empty_body_hash();
+	test_body_stream();
 	test_tags_and_c();
 	test_sig_fields();
 	test_key_records();
