@@ -20,6 +20,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
+	@scripts/deps.sh run
 	@scripts/demo.sh $(JAGA) $(RUNDIR)
 
 check:

@@ -1,11 +1,12 @@
 #!/bin/sh
-# deps.sh build|test|bench - install the Debian packages jaga needs, only
+# deps.sh build|run|test|bench - install the Debian packages jaga needs, only
 # when some are missing (idempotent; apt-get update runs at most once).
 set -eu
 
 build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
        libsqlite3-dev libcrypt-dev libgmime-3.0-dev libhiredis-dev
        libcurl4-openssl-dev libunbound-dev libpsl-dev publicsuffix"
+run="$build python3-dnslib"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
       iproute2 util-linux openssl procps whois redis-server python3-pyflakes
       faketime sasl2-bin libsasl2-modules python3-dkim opendkim-tools opendkim"
@@ -13,9 +14,10 @@ bench="$test hyperfine libopendkim-dev python3-spf"
 
 case "${1:-build}" in
 build) want=$build ;;
+run) want=$run ;;
 test) want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+*) echo "usage: $0 build|run|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

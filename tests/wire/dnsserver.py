@@ -28,9 +28,11 @@ started DNSServer; `dns_server.set_zone(...)`, `.add(...)`.
 """
 
 import json
+import signal
 import socket
 import socketserver
 import struct
+import sys
 import threading
 
 import dnslib
@@ -275,3 +277,24 @@ def _free_port(host):
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def main(argv):
+    """dnsserver.py ZONEFILE HOST:PORT - serve a zone until SIGTERM or
+    SIGINT (the `make run` demo's resolver; scripts/demo.sh)."""
+    if len(argv) != 3 or ":" not in argv[2]:
+        sys.stderr.write("usage: dnsserver.py ZONEFILE HOST:PORT\n")
+        return 2
+    host, port = argv[2].rsplit(":", 1)
+    srv = DNSServer(argv[1], host=host, port=int(port)).start()
+    print("dnsserver: serving %s on %s" % (argv[1], srv.address), flush=True)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    srv.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
