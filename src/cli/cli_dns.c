@@ -16,5 +16,8 @@ cli_dns(const char *prog, const struct config *cfg, const char *resolver)
 		return NULL;
 	}
 	dns_unbound_timeout(l, (int)config_int(cfg, "dns_timeout"));
+	if (config_int(cfg, "dns_cache_size") > 0 && (l = dns_cache_new(l,
+	    (size_t)config_int(cfg, "dns_cache_size"))) == NULL)
+		fprintf(stderr, "%s: out of memory\n", prog);
 	return l;
 }

@@ -118,6 +118,7 @@ dns_result_init(struct dns_result *r, enum dns_status st)
 {
 	r->status = st;
 	r->secure = 0;
+	r->ttl = 0;
 	r->n = 0;
 	r->truncated = 0;
 	r->txtused = 0;

@@ -53,6 +53,10 @@ struct dns_rr {
 struct dns_result {
 	enum dns_status status;
 	int secure;			/* DNSSEC validated (libunbound) */
+	uint32_t ttl;			/* seconds the whole answer may be
+					 * kept: OK, NXDOMAIN and NODATA (the
+					 * negative TTL, RFC 2308 §5); 0 for
+					 * TEMPFAIL and PERMFAIL */
 	size_t n;
 	size_t truncated;		/* records dropped past DNS_RR_MAX */
 	struct dns_rr rr[DNS_RR_MAX];
@@ -99,7 +103,8 @@ int dns_reverse_name(const char *ip, char out[DNS_NAME_MAX + 1]);
  * name NXDOMAIN; a CNAME is followed (8 hops at most; a loop is TEMPFAIL,
  * as a resolver's SERVFAIL) unless the CNAME itself is asked.  A name that
  * cannot be asked (empty label, label over 63, name over 253) is PERMFAIL.
- * Every record has TTL DNS_TABLE_TTL. */
+ * Every record, and every answer but TEMPFAIL and PERMFAIL, has TTL
+ * DNS_TABLE_TTL. */
 #define DNS_TABLE_TTL	300
 #define DNS_TABLE_MAX	100000	/* records in one table */
 
@@ -139,5 +144,37 @@ struct dns_lookup *dns_unbound_new(const char *resolver, char *err,
     size_t errlen);
 /* Set the timeout of a lookup from dns_unbound_new, before sharing it. */
 void dns_unbound_timeout(struct dns_lookup *l, int ms);
+
+/* ---- an answer cache in front of any lookup (dns_cache.c) ----
+ * Answers OK, NXDOMAIN and NODATA from inner once per TTL, keyed by the
+ * normalized name (case-insensitive) and type: an OK answer is kept for
+ * its least record TTL up to DNS_CACHE_TTL_MAX, a negative one for its
+ * ttl up to DNS_CACHE_NEG_TTL_MAX (RFC 2308 §5); TEMPFAIL, PERMFAIL and
+ * a TTL of 0 are never kept.  A hit is the stored answer with its TTLs
+ * less the seconds it was kept (the secure flag kept).  Thread-safe:
+ * DNS_CACHE_SHARDS shards, one mutex each, LRU within a shard; at most
+ * max_entries answers and max_entries * DNS_CACHE_ENTRY_BYTES octets. */
+#define DNS_CACHE_TTL_MAX	3600
+#define DNS_CACHE_NEG_TTL_MAX	300
+#define DNS_CACHE_SHARDS	16	/* when max_entries >= 1024, else 1 */
+#define DNS_CACHE_ENTRY_BYTES	2048	/* average room per answer */
+#define DNS_CACHE_SIZE_MAX	1000000	/* max_entries */
+
+struct dns_cache_stats {
+	unsigned long long hits, misses, evictions;
+	size_t entries, bytes;
+};
+
+/* A cache of at most max_entries (1 .. DNS_CACHE_SIZE_MAX) answers of
+ * inner, which it owns from now on (freed with the cache, and at once
+ * when this fails).  NULL when out of memory or max_entries is out of
+ * range. */
+struct dns_lookup *dns_cache_new(struct dns_lookup *inner,
+    size_t max_entries);
+/* Counters and sizes, summed over the shards. */
+void dns_cache_stats(struct dns_lookup *l, struct dns_cache_stats *st);
+/* For tests, before sharing: the clock (seconds, monotonic), instead of
+ * CLOCK_MONOTONIC. */
+void dns_cache_clock(struct dns_lookup *l, int64_t (*now)(void));
 
 #endif

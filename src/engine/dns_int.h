@@ -39,4 +39,17 @@ int dns_wire_name(const uint8_t *p, size_t len, size_t *used,
 int dns_rdata_add(struct dns_result *r, enum dns_type t, uint32_t ttl,
     const uint8_t *p, size_t len);
 
+/* ---- an answer as a compact blob, for the cache (dns_blob.c) ----
+ * status, secure, ttl, truncated, then per record its type, ttl, pref,
+ * the used octets of addr, name and text (length-prefixed; text may hold
+ * NULs), a few hundred octets where struct dns_result is ~35 KB. */
+/* The octets dns_blob_put writes for r (at most about 35 KB). */
+size_t dns_blob_len(const struct dns_result *r);
+/* r into p, which has dns_blob_len(r) octets. */
+void dns_blob_put(const struct dns_result *r, uint8_t *p);
+/* The blob p[0..len) into *out, rebuilt with dns_result_push and
+ * dns_result_txt; -1 (out then PERMFAIL) when it is malformed or does not
+ * fit a dns_result: every length is checked against len. */
+int dns_blob_get(const uint8_t *p, size_t len, struct dns_result *out);
+
 #endif

@@ -233,8 +233,11 @@ table_query(struct dns_lookup *l, const char *name, enum dns_type type,
 	 * target's, unless the CNAME itself is asked for */
 	for (hop = 0; hop <= TABLE_CNAME_HOPS; hop++) {
 		out->status = table_answer(t, cur, type, out, &cname);
-		if (cname == NULL)
+		if (cname == NULL) {
+			if (out->status != DNS_TEMPFAIL)
+				out->ttl = DNS_TABLE_TTL;
 			return 0;
+		}
 		memmove(cur, cname, strlen(cname) + 1);
 	}
 	out->status = DNS_TEMPFAIL;	/* a loop: a resolver's SERVFAIL */

@@ -152,6 +152,9 @@ ub_query(struct dns_lookup *l, const char *name, enum dns_type type,
 		out->status = DNS_TEMPFAIL;
 	else if ((out->status = ub_status(w.err, w.res)) == DNS_OK)
 		ub_copy(w.res, type, out);
+	/* libunbound's ttl of a negative answer is the SOA's (RFC 2308 §5) */
+	if (out->status != DNS_TEMPFAIL && out->status != DNS_PERMFAIL)
+		out->ttl = w.res->ttl > 0 ? (uint32_t)w.res->ttl : 0;
 	ub_resolve_free(w.res);
 	pthread_mutex_destroy(&w.mu);
 	return 0;

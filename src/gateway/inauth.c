@@ -85,6 +85,23 @@ inauth_policy_load(struct inauth *ia, const struct settings *st)
 	    strcmp(config_str(c, "dmarc_temperror"), "accept") == 0;
 }
 
+/* libunbound with dns_timeout, behind an answer cache of dns_cache_size
+ * entries (engine/dns.h: a hit skips libunbound's worker thread). */
+static struct dns_lookup *
+inauth_dns(const struct config *c, char *err, size_t errlen)
+{
+	long long size = config_int(c, "dns_cache_size");
+	struct dns_lookup *l = dns_unbound_new(config_str(c, "resolver"), err,
+	    errlen);
+
+	if (l == NULL)
+		return NULL;
+	dns_unbound_timeout(l, (int)config_int(c, "dns_timeout"));
+	if (size > 0 && (l = dns_cache_new(l, (size_t)size)) == NULL)
+		snprintf(err, errlen, "out of memory");
+	return l;
+}
+
 struct inauth *
 inauth_new(const struct settings *st, char *err, size_t errlen)
 {
@@ -99,14 +116,12 @@ inauth_new(const struct settings *st, char *err, size_t errlen)
 	}
 	inauth_policy_load(ia, st);
 	if (inauth_lists(ia, st->cfg, err, errlen) < 0 ||
-	    (ia->dns = dns_unbound_new(config_str(st->cfg, "resolver"), err,
-	    errlen)) == NULL ||
+	    (ia->dns = inauth_dns(st->cfg, err, errlen)) == NULL ||
 	    (ia->psl = dmarc_psl_load(psl[0] ? psl : NULL, err,
 	    errlen)) == NULL) {
 		inauth_free(ia);
 		return NULL;
 	}
-	dns_unbound_timeout(ia->dns, (int)config_int(st->cfg, "dns_timeout"));
 	return ia;
 }
 

@@ -410,7 +410,7 @@ test_jaga_table(void)
 		"alert_retry_delay", "alert_retry_delay_max", "alert_retry_time",
 		"credential_max_age", "credential_expiry_warning",
 		"vault_file", "vault_key", "vault_max_age",
-		"resolver", "dns_timeout",
+		"resolver", "dns_timeout", "dns_cache_size",
 		"inbound_auth", "authserv_id", "dns_threads",
 		"public_suffix_list", "dmarc_enforce", "dmarc_quarantine",
 		"dmarc_temperror", "dmarc_trusted_forwarders",
