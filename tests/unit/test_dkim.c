@@ -228,6 +228,16 @@ test_body_stream(void)
 		bad += body_stream_differs(DKIM_RELAXED, body, len);
 	}
 	CHECK_INT(bad, 0, "streaming body hash = canonical copy, random");
+	for (int n = 0; n < 3000; n++) {	/* long lines: 16-octet steps */
+		static const char sparse[] = "abcdefghijklmnopqrstuvw  \t\r\n";
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 511;
+
+		for (size_t i = 0; i < len; i++)
+			body[i] = sparse[((seed = seed * 1103515245u +
+			    12345u) >> 16) % (sizeof sparse - 1)];
+		bad += body_stream_differs(DKIM_RELAXED, body, len);
+	}
+	CHECK_INT(bad, 0, "streaming body hash = canonical copy, long lines");
 	for (size_t i = 0; i < sizeof body; i++)
 		body[i] = i % 97 == 0 ? '\t' : i % 13 == 0 ? ' ' : 'x';
 	memcpy(body + 8000, " \t \r\n\r\n  \r\n", 12);
