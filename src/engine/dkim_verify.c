@@ -213,7 +213,7 @@ dkim_key_load(const struct dkim_key *key, struct dkim_pub *pub,
 
 static int
 dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
-    const struct dkim_sig *sig, const struct dkim_pub *pub,
+    const struct dkim_sig *sig, struct dkim_pub *pub,
     struct dkim_res *r)
 {
 	size_t hlen;
