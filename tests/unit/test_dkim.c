@@ -6,6 +6,7 @@
  * ../shared/testdata/dkim (SOURCES.md). */
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,6 +611,75 @@ test_roundtrip(void)
 
 /* RFC 8301: rsa-sha1 and a 512-bit key are refused with a reason; a
  * DNS failure is a temperror; a revoked key is a permerror. */
+/* Threads sharing one signing key and the key cache, as the gateway's
+ * job pool does: prepared contexts are taken and given back (dkim_sign.c,
+ * dkim_pubkey.c), and one that saw a bad signature is dropped, so a
+ * tampered message in between changes nothing for the next. */
+struct mt_arg {
+	const char *msg;
+	size_t len;
+	const struct dkim_signkey *k;
+	const char *selector;
+	struct dns_lookup *dns;
+	int bad;
+};
+
+static void *
+mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	struct dkim_signopt o = { "football.example.com", a->selector,
+	    DKIM_RELAXED, DKIM_RELAXED, 0, 0 };
+
+	for (int i = 0; i < 40; i++) {
+		size_t slen;
+		char *s = signed_text(a->msg, a->len, a->k, &o, &slen), *q;
+
+		if (s == NULL || verify_text(s, slen, a->dns, 0, NULL).result !=
+		    DKIM_PASS)
+			a->bad++;
+		if (s != NULL && (q = strstr(s, "b=")) != NULL) {
+			q[3] = q[3] == 'A' ? 'B' : 'A';	/* in the signature */
+			if (verify_text(s, slen, a->dns, 0, NULL).result !=
+			    DKIM_FAIL)
+				a->bad++;
+		}
+		free(s);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct dns_lookup *dns = dkim_dnsfile_new(testdata("dkim/rfc8463/dns-records.txt"));
+	struct dkim_signkey *ks[2] = {
+		key(testdata("dkim/rfc8463/rsa-test.private.pem")),
+		key(testdata("dkim/rfc8463/ed25519-brisbane.private.pem")),
+	};
+	size_t len;
+	char *msg = slurp(testdata("dkim/rfc8463/unsigned-message.eml"), &len);
+	struct mt_arg a[4];
+	pthread_t t[4];
+	int bad = 0;
+
+	for (int i = 0; i < 4 && ks[0] && ks[1]; i++) {
+		a[i] = (struct mt_arg){ msg, len, ks[i & 1],
+		    i & 1 ? "brisbane" : "test", dns, 0 };
+		pthread_create(&t[i], NULL, mt_worker, &a[i]);
+	}
+	for (int i = 0; i < 4 && ks[0] && ks[1]; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	CHECK(ks[0] && ks[1] && bad == 0, "4 threads sign and verify, "
+	    "good and tampered, with shared keys (%d wrong)", bad);
+	dns->free(dns);
+	dkim_signkey_free(ks[0]);
+	dkim_signkey_free(ks[1]);
+	free(msg);
+}
+
 static void
 test_refusals(void)
 {
@@ -803,6 +873,7 @@ main(void)
 	test_rfc8463();
 	test_dkimpy_vectors();
 	test_roundtrip();
+	test_threads();
 	test_refusals();
 	test_keygen();
 	test_keytab();
