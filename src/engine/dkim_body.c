@@ -109,7 +109,8 @@ dkim_chunk_masks(const char *s, unsigned *sp, unsigned *tab, unsigned *lf)
 {
 	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)s);
 
-	*sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8(' ')));
+	*sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
+	    _mm_set1_epi8(' ')));
 	*tab = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
 	    _mm_set1_epi8('\t')));
 	*lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,

@@ -41,8 +41,8 @@ dkim_has_bare_lf(const char *raw, size_t len)
 		prevcr = cr >> 15;
 	}
 #endif
-	for (p = raw + i; (p = memchr(p, '\n', (size_t)(raw + len - p))) != NULL;
-	    p++)
+	for (p = raw + i; p < raw + len &&
+	    (p = memchr(p, '\n', (size_t)(raw + len - p))) != NULL; p++)
 		if (p == raw || p[-1] != '\r')
 			return 1;
 	return 0;
@@ -220,7 +220,8 @@ dkim_relaxed_header(const char *f, size_t len, char *out, size_t cap)
 	start = n;
 	for (i = vs; i < ve; i += run) {
 		if ((run = dkim_plain_run(f + i, ve - i)) == 0) {
-			sp |= dkim_wsp((unsigned char)f[i]);	/* CR, LF: unfold */
+			/* WSP; CR and LF only unfold */
+			sp |= dkim_wsp((unsigned char)f[i]);
 			run = 1;
 			continue;
 		}
