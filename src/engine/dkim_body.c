@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define DKIM_STAGE 4096		/* octets handed to the digest at once */
 
 static EVP_MD *dkim_sha256, *dkim_sha1;
@@ -96,15 +100,54 @@ dkim_wsp(int c)
 	return c == ' ' || c == '\t';
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* 0x80 in each octet of x equal to c, exactly (no borrow between octets). */
-static uint64_t
+/* The masks of the DKIM_CHUNK octets at s equal to SP, HTAB and LF (bit
+ * i: s[i]). */
+#if defined(__SSE2__)
+#define DKIM_CHUNK 16
+static void
+dkim_chunk_masks(const char *s, unsigned *sp, unsigned *tab, unsigned *lf)
+{
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	*sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
+	    _mm_set1_epi8(' ')));
+	*tab = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
+	    _mm_set1_epi8('\t')));
+	*lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
+	    _mm_set1_epi8('\n')));
+}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DKIM_CHUNK 8
+/* Bit i set when octet i of x equals c, exactly (no borrow between
+ * octets): the 0x80 of each equal octet, gathered by a multiply. */
+static unsigned
 dkim_octets_eq(uint64_t x, unsigned char c)
 {
 	const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL;
 	uint64_t v = x ^ (c * 0x0101010101010101ULL);
 
-	return ~(((v & lo) + lo) | v | lo);
+	v = ~(((v & lo) + lo) | v | lo);
+	return (unsigned)(((v >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
+static void
+dkim_chunk_masks(const char *s, unsigned *sp, unsigned *tab, unsigned *lf)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	*sp = dkim_octets_eq(w, ' ');
+	*tab = dkim_octets_eq(w, '\t');
+	*lf = dkim_octets_eq(w, '\n');
+}
+#else
+#define DKIM_CHUNK 1
+static void
+dkim_chunk_masks(const char *s, unsigned *sp, unsigned *tab, unsigned *lf)
+{
+	*sp = s[0] == ' ';
+	*tab = s[0] == '\t';
+	*lf = s[0] == '\n';
 }
 #endif
 
@@ -112,47 +155,37 @@ dkim_octets_eq(uint64_t x, unsigned char c)
  * (without it; *nl tells whether there was one) and in *bad the offset of
  * the first HTAB or of the second SP of a run (SIZE_MAX: none).  A line
  * is its own relaxed form (§3.4.4) when its trailing WSP, once cut, ends
- * before bad.  Eight octets at a time where the byte order allows. */
+ * before bad.  Sixteen octets at a time with SSE2 (every x86-64): the
+ * scan of the relaxed body was a third of its canonicalization cost. */
 static size_t
 dkim_line_scan(const char *s, size_t len, int *nl, size_t *bad)
 {
+	unsigned sp, tab, lf, m, prev = 0;
 	size_t i = 0;
-	int sp = 0;
-	const char *lf;
+	const char *p;
 
 	*bad = SIZE_MAX;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t w, spc, m, l, prev = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, s + i, 8);
-		spc = dkim_octets_eq(w, ' ');
-		m = dkim_octets_eq(w, '\t') | (spc & ((spc << 8) | prev));
-		l = dkim_octets_eq(w, '\n');
-		prev = spc >> 56;	/* the last octet's SP, as octet 0 */
-		if (m != 0 && (l == 0 || (m & (l - 1)) != 0))	/* before LF */
-			*bad = i + (size_t)__builtin_ctzll(m) / 8;
-		if (l != 0) {
+	for (; i + DKIM_CHUNK <= len; i += DKIM_CHUNK) {
+		dkim_chunk_masks(s + i, &sp, &tab, &lf);
+		m = tab | (sp & ((sp << 1) | prev));
+		prev = sp >> (DKIM_CHUNK - 1);	/* the last octet's SP */
+		if (m != 0 && (lf == 0 || (m & (lf - 1)) != 0))	/* before LF */
+			*bad = i + (size_t)__builtin_ctz(m);
+		if (lf != 0) {
 			*nl = 1;
-			return i + (size_t)__builtin_ctzll(l) / 8;
+			return i + (size_t)__builtin_ctz(lf);
 		}
 		if (*bad != SIZE_MAX)
 			break;
 	}
-	if (*bad != SIZE_MAX) {		/* only the LF is wanted now */
-		lf = memchr(s + i, '\n', len - i);
-		*nl = lf != NULL;
-		return lf ? (size_t)(lf - s) : len;
-	}
-	sp = prev != 0;
-#endif
-	for (; i < len && s[i] != '\n'; i++) {
-		if (*bad == SIZE_MAX && (s[i] == '\t' || (s[i] == ' ' && sp)))
-			*bad = i;
-		sp = s[i] == ' ';
-	}
-	*nl = i < len;
-	return i;
+	if (*bad == SIZE_MAX)	/* the tail, under one chunk */
+		for (; i < len && s[i] != '\n'; i++)
+			if (*bad == SIZE_MAX && (s[i] == '\t' ||
+			    (s[i] == ' ' && i > 0 && s[i - 1] == ' ')))
+				*bad = i;
+	p = memchr(s + i, '\n', len - i);	/* only the LF is wanted now */
+	*nl = p != NULL;
+	return p ? (size_t)(p - s) : len;
 }
 
 /* One body line without its line end, relaxed (§3.4.4): trailing WSP

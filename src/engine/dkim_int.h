@@ -28,11 +28,15 @@ int dkim_body_digest(enum dkim_canon c, const EVP_MD *md, const char *body,
     size_t len, int64_t l, unsigned char *out, unsigned int *outlen,
     size_t *canonlen);
 
-/* A public key and, for RSA, a verify context of its own (dkim_pubkey.c);
- * both owned by the holder until dkim_pub_done. */
+/* A public key and a verify context of its own (dkim_pubkey.c), owned
+ * by the holder until dkim_pub_done, which gives the context back to the
+ * key's cache entry for the next message. */
 struct dkim_pub {
 	EVP_PKEY *pk;
-	EVP_PKEY_CTX *vctx;	/* NULL: made when needed */
+	EVP_PKEY_CTX *vctx;	/* RSA; NULL: made when needed */
+	EVP_MD_CTX *mctx;	/* Ed25519, initialized; NULL: when needed */
+	size_t slot;		/* the cache entry, while gen matches */
+	unsigned long gen;	/* 0: not from the cache */
 };
 
 /* The key of a parsed record, from the process-wide cache or decoded
@@ -43,7 +47,7 @@ void dkim_pub_done(struct dkim_pub *p);
 
 /* Whether sig is a good alg signature by p over data (the header hash
  * input).  rsa-sha1 never is. */
-int dkim_pub_verify(const struct dkim_pub *p, enum dkim_alg alg,
+int dkim_pub_verify(struct dkim_pub *p, enum dkim_alg alg,
     const uint8_t *sig, size_t siglen, const char *data, size_t len);
 
 #endif

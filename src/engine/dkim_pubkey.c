@@ -14,8 +14,13 @@
  * a verify context (provider fetches) costs a fifth of an RSA-2048
  * verification; the same few keys sign most mail.  Entries are replaced
  * round robin, never freed (at most DKIM_KEYCACHE keys); a hit takes a
- * reference to the key and a copy of its context. */
+ * reference to the key and a verify context ready for it: one a former
+ * message gave back (DKIM_VCTX_IDLE kept per key, about one per thread
+ * verifying at once), else a copy of the entry's prepared RSA context
+ * (Ed25519: made at the first use).  gen tells a context given back
+ * whether its entry still holds the same key. */
 #define DKIM_KEYCACHE 64
+#define DKIM_VCTX_IDLE 8
 
 static struct dkim_cached {
 	uint8_t p[DKIM_PKEY_MAX];
@@ -23,8 +28,13 @@ static struct dkim_cached {
 	int ed25519;
 	EVP_PKEY *pk;
 	EVP_PKEY_CTX *vctx;	/* RSA: verify, PKCS#1 v1.5, SHA-256 */
+	unsigned long gen;
+	EVP_PKEY_CTX *vidle[DKIM_VCTX_IDLE];	/* RSA, given back */
+	EVP_MD_CTX *midle[DKIM_VCTX_IDLE];	/* Ed25519, given back */
+	size_t nv, nm;
 } dkim_cache[DKIM_KEYCACHE];
 static size_t dkim_cache_next;
+static unsigned long dkim_cache_gen;
 static pthread_mutex_t dkim_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* A verify context for an RSA key over a SHA-256 digest computed by the
@@ -44,6 +54,23 @@ dkim_vctx_new(EVP_PKEY *pk)
 	return c;
 }
 
+/* Entry i's key and a context for it into out (the lock held). */
+static void
+dkim_cache_take(size_t i, struct dkim_pub *out)
+{
+	struct dkim_cached *c = &dkim_cache[i];
+
+	out->pk = c->pk;
+	out->slot = i;
+	out->gen = c->gen;
+	if (c->nm > 0)
+		out->mctx = c->midle[--c->nm];
+	if (c->nv > 0)
+		out->vctx = c->vidle[--c->nv];
+	else if (c->vctx != NULL)
+		out->vctx = EVP_PKEY_CTX_dup(c->vctx);
+}
+
 static int
 dkim_cache_get(const struct dkim_key *k, struct dkim_pub *out)
 {
@@ -57,12 +84,23 @@ dkim_cache_get(const struct dkim_key *k, struct dkim_pub *out)
 		    c->ed25519 != k->ed25519 || memcmp(c->p, k->p, k->plen) != 0 ||
 		    EVP_PKEY_up_ref(c->pk) != 1)
 			continue;
-		out->pk = c->pk;
-		out->vctx = c->vctx ? EVP_PKEY_CTX_dup(c->vctx) : NULL;
+		dkim_cache_take(i, out);
 		hit = 1;
 	}
 	pthread_mutex_unlock(&dkim_cache_mu);
 	return hit;
+}
+
+/* Free an entry's contexts (the lock held). */
+static void
+dkim_cache_clear(struct dkim_cached *c)
+{
+	EVP_PKEY_free(c->pk);
+	EVP_PKEY_CTX_free(c->vctx);
+	while (c->nv > 0)
+		EVP_PKEY_CTX_free(c->vidle[--c->nv]);
+	while (c->nm > 0)
+		EVP_MD_CTX_free(c->midle[--c->nm]);
 }
 
 static void
@@ -77,13 +115,13 @@ dkim_cache_put(const struct dkim_key *k, EVP_PKEY *pk)
 	}
 	pthread_mutex_lock(&dkim_cache_mu);
 	c = &dkim_cache[dkim_cache_next++ % DKIM_KEYCACHE];
-	EVP_PKEY_free(c->pk);
-	EVP_PKEY_CTX_free(c->vctx);
+	dkim_cache_clear(c);
 	memcpy(c->p, k->p, k->plen);
 	c->plen = k->plen;
 	c->ed25519 = k->ed25519;
 	c->pk = pk;
 	c->vctx = vctx;
+	c->gen = ++dkim_cache_gen;
 	pthread_mutex_unlock(&dkim_cache_mu);
 }
 
@@ -108,8 +146,7 @@ dkim_pubkey_decode(const struct dkim_key *k)
 int
 dkim_pub_get(const struct dkim_key *k, struct dkim_pub *out)
 {
-	out->pk = NULL;
-	out->vctx = NULL;
+	memset(out, 0, sizeof *out);
 	if (dkim_cache_get(k, out))
 		return 0;
 	if ((out->pk = dkim_pubkey_decode(k)) == NULL)
@@ -118,42 +155,72 @@ dkim_pub_get(const struct dkim_key *k, struct dkim_pub *out)
 	return 0;
 }
 
+/* Give p's contexts back to its entry when it still holds the same key
+ * and has room (the lock held); what is not kept stays in p. */
+static void
+dkim_cache_give(struct dkim_pub *p)
+{
+	struct dkim_cached *c = &dkim_cache[p->slot];
+
+	if (p->gen == 0 || c->gen != p->gen)
+		return;
+	if (p->vctx != NULL && c->nv < DKIM_VCTX_IDLE) {
+		c->vidle[c->nv++] = p->vctx;
+		p->vctx = NULL;
+	}
+	if (p->mctx != NULL && c->nm < DKIM_VCTX_IDLE) {
+		c->midle[c->nm++] = p->mctx;
+		p->mctx = NULL;
+	}
+}
+
 void
 dkim_pub_done(struct dkim_pub *p)
 {
+	if (p->gen != 0 && (p->vctx != NULL || p->mctx != NULL)) {
+		pthread_mutex_lock(&dkim_cache_mu);
+		dkim_cache_give(p);
+		pthread_mutex_unlock(&dkim_cache_mu);
+	}
 	EVP_PKEY_CTX_free(p->vctx);
+	EVP_MD_CTX_free(p->mctx);
 	EVP_PKEY_free(p->pk);
-	p->vctx = NULL;
-	p->pk = NULL;
+	memset(p, 0, sizeof *p);
 }
 
 /* Ed25519 signs the SHA-256 of the data (RFC 8463 §3); RSA the
- * DigestInfo of its SHA-256, through the prepared context when there is
- * one. */
+ * DigestInfo of its SHA-256.  Both through p's context, made here when p
+ * has none; a context that saw anything but a good signature is dropped
+ * (its state is then unknown), so only good ones go back to the cache. */
 int
-dkim_pub_verify(const struct dkim_pub *p, enum dkim_alg alg,
+dkim_pub_verify(struct dkim_pub *p, enum dkim_alg alg,
     const uint8_t *sig, size_t siglen, const char *data, size_t len)
 {
 	unsigned char h[32];
-	EVP_PKEY_CTX *c = p->vctx;
-	EVP_MD_CTX *mc;
 	int ok;
 
 	if (alg == DKIM_RSA_SHA1 || EVP_Digest(data, len, h, NULL,
 	    dkim_md(DKIM_RSA_SHA256), NULL) != 1)
 		return 0;
 	if (alg == DKIM_RSA_SHA256) {
-		if (c == NULL && (c = dkim_vctx_new(p->pk)) == NULL)
+		if (p->vctx == NULL && (p->vctx = dkim_vctx_new(p->pk)) == NULL)
 			return 0;
-		ok = EVP_PKEY_verify(c, sig, siglen, h, sizeof h) == 1;
-		if (c != p->vctx)
-			EVP_PKEY_CTX_free(c);
+		if (!(ok = EVP_PKEY_verify(p->vctx, sig, siglen, h,
+		    sizeof h) == 1)) {
+			EVP_PKEY_CTX_free(p->vctx);
+			p->vctx = NULL;
+		}
 		return ok;
 	}
-	if ((mc = EVP_MD_CTX_new()) == NULL)
+	if (p->mctx == NULL && ((p->mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(p->mctx, NULL, NULL, NULL, p->pk) != 1)) {
+		EVP_MD_CTX_free(p->mctx);
+		p->mctx = NULL;
 		return 0;
-	ok = EVP_DigestVerifyInit(mc, NULL, NULL, NULL, p->pk) == 1 &&
-	    EVP_DigestVerify(mc, sig, siglen, h, sizeof h) == 1;
-	EVP_MD_CTX_free(mc);
+	}
+	if (!(ok = EVP_DigestVerify(p->mctx, sig, siglen, h, sizeof h) == 1)) {
+		EVP_MD_CTX_free(p->mctx);
+		p->mctx = NULL;
+	}
 	return ok;
 }

@@ -105,6 +105,39 @@ dkim_body_hash(const struct dkim_msg *m, const struct dkim_sig *sig,
 	return 0;
 }
 
+/* The last good key record this thread parsed, with its text: the same
+ * few keys sign most mail, and decoding p= (base64, with FWS) was most
+ * of a key record's parse.  Per thread, so no lock; records longer than
+ * DKIM_KEYREC_MAX are parsed every time. */
+#define DKIM_KEYREC_MAX 1024
+
+static _Thread_local struct dkim_lastkey {
+	char txt[DKIM_KEYREC_MAX];
+	size_t len;		/* 0: empty */
+	struct dkim_key key;
+} dkim_lastkey;
+
+/* dkim_key_parse, or the copy of its result for the same text. */
+static int
+dkim_key_parse_cached(const char *txt, size_t len, struct dkim_key *key,
+    char *reason, size_t rlen)
+{
+	struct dkim_lastkey *c = &dkim_lastkey;
+
+	if (len > 0 && len == c->len && memcmp(txt, c->txt, len) == 0) {
+		*key = c->key;
+		return 0;
+	}
+	if (dkim_key_parse(txt, len, key, reason, rlen) < 0)
+		return -1;
+	if (len > 0 && len <= sizeof c->txt) {
+		memcpy(c->txt, txt, len);
+		c->len = len;
+		c->key = *key;
+	}
+	return 0;
+}
+
 /* Fetch and parse SELECTOR._domainkey.DOMAIN (§3.6.2.2): the first TXT
  * record that parses is the key. */
 static int
@@ -127,8 +160,8 @@ dkim_fetch_key(struct dns_lookup *dns, const struct dkim_sig *sig,
 	}
 	for (size_t i = 0; res->status == DNS_OK && i < res->n && rc < 0; i++)
 		if (res->rr[i].type == DNS_T_TXT)
-			rc = dkim_key_parse(res->rr[i].txt, res->rr[i].txtlen,
-			    key, why, sizeof why);
+			rc = dkim_key_parse_cached(res->rr[i].txt,
+			    res->rr[i].txtlen, key, why, sizeof why);
 	free(res);
 	if (rc < 0)
 		return dkim_set(r, DKIM_PERMERROR, why);
@@ -180,7 +213,7 @@ dkim_key_load(const struct dkim_key *key, struct dkim_pub *pub,
 
 static int
 dkim_crypto(const struct dkim_msg *m, size_t fi, size_t voff,
-    const struct dkim_sig *sig, const struct dkim_pub *pub,
+    const struct dkim_sig *sig, struct dkim_pub *pub,
     struct dkim_res *r)
 {
 	size_t hlen;

@@ -4,7 +4,9 @@
  * under every c=, over-signing, keygen.  Keys come from a TXT table
  * (dkim_dnsfile_new) written per test; the test data is in
  * ../shared/testdata/dkim (SOURCES.md). */
+#include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,16 @@ test_body_stream(void)
 		bad += body_stream_differs(DKIM_RELAXED, body, len);
 	}
 	CHECK_INT(bad, 0, "streaming body hash = canonical copy, random");
+	for (int n = 0; n < 3000; n++) {	/* long lines: 16-octet steps */
+		static const char sparse[] = "abcdefghijklmnopqrstuvw  \t\r\n";
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 511;
+
+		for (size_t i = 0; i < len; i++)
+			body[i] = sparse[((seed = seed * 1103515245u +
+			    12345u) >> 16) % (sizeof sparse - 1)];
+		bad += body_stream_differs(DKIM_RELAXED, body, len);
+	}
+	CHECK_INT(bad, 0, "streaming body hash = canonical copy, long lines");
 	for (size_t i = 0; i < sizeof body; i++)
 		body[i] = i % 97 == 0 ? '\t' : i % 13 == 0 ? ' ' : 'x';
 	memcpy(body + 8000, " \t \r\n\r\n  \r\n", 12);
@@ -241,6 +253,65 @@ static int
 sig_parses(const char *val, struct dkim_sig *s, char *why, size_t wl)
 {
 	return dkim_sig_parse(val, strlen(val), s, why, wl);
+}
+
+/* RFC 6376 §3.4.2 read literally, one octet at a time: the reference
+ * for dkim_canon_header's relaxed form. */
+static size_t
+relaxed_ref(const char *f, size_t len, char *out)
+{
+	const char *colon = memchr(f, ':', len);
+	size_t n = 0, ne = (size_t)(colon - f), vs = ne + 1, ve = len;
+	int sp = 0;
+
+	while (ne > 0 && (f[ne - 1] == ' ' || f[ne - 1] == '\t'))
+		ne--;
+	while (ve > vs && strchr(" \t\r\n", f[ve - 1]) != NULL)
+		ve--;
+	for (size_t i = 0; i < ne; i++)
+		out[n++] = (char)tolower((unsigned char)f[i]);
+	out[n++] = ':';
+	for (size_t i = vs, start = n; i < ve; i++) {
+		if (f[i] == '\r' || f[i] == '\n')
+			continue;
+		if (f[i] == ' ' || f[i] == '\t') {
+			sp = 1;
+			continue;
+		}
+		if (sp && n > start)
+			out[n++] = ' ';
+		sp = 0;
+		out[n++] = f[i];
+	}
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
+/* Relaxed header canonicalization against the reference: random values
+ * of letters, SP, HTAB, CR and LF, runs long and short (16-octet steps). */
+static void
+test_header_relaxed_random(void)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwXYZ;=  \t\r\n";
+	unsigned int seed = 777;
+	char f[700], want[800], got[800];
+	int bad = 0;
+
+	for (int n = 0; n < 5000; n++) {
+		size_t len = 7 + ((seed = seed * 1103515245u + 12345u) >> 16) % 600;
+		long w;
+
+		memcpy(f, "Ab-C \t:", 7);
+		for (size_t i = 7; i < len; i++)
+			f[i] = alphabet[((seed = seed * 1103515245u +
+			    12345u) >> 16) % (sizeof alphabet - 1)];
+		w = dkim_canon_header(DKIM_RELAXED, f, len, got, sizeof got);
+		if (w < 0 || (size_t)w != relaxed_ref(f, len, want) ||
+		    memcmp(got, want, (size_t)w) != 0)
+			bad++;
+	}
+	CHECK_INT(bad, 0, "relaxed header = the RFC's octet-by-octet reading");
 }
 
 static void
@@ -540,6 +611,75 @@ test_roundtrip(void)
 
 /* RFC 8301: rsa-sha1 and a 512-bit key are refused with a reason; a
  * DNS failure is a temperror; a revoked key is a permerror. */
+/* Threads sharing one signing key and the key cache, as the gateway's
+ * job pool does: prepared contexts are taken and given back (dkim_sign.c,
+ * dkim_pubkey.c), and one that saw a bad signature is dropped, so a
+ * tampered message in between changes nothing for the next. */
+struct mt_arg {
+	const char *msg;
+	size_t len;
+	const struct dkim_signkey *k;
+	const char *selector;
+	struct dns_lookup *dns;
+	int bad;
+};
+
+static void *
+mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	struct dkim_signopt o = { "football.example.com", a->selector,
+	    DKIM_RELAXED, DKIM_RELAXED, 0, 0 };
+
+	for (int i = 0; i < 40; i++) {
+		size_t slen;
+		char *s = signed_text(a->msg, a->len, a->k, &o, &slen), *q;
+
+		if (s == NULL || verify_text(s, slen, a->dns, 0, NULL).result !=
+		    DKIM_PASS)
+			a->bad++;
+		if (s != NULL && (q = strstr(s, "b=")) != NULL) {
+			q[3] = q[3] == 'A' ? 'B' : 'A';	/* in the signature */
+			if (verify_text(s, slen, a->dns, 0, NULL).result !=
+			    DKIM_FAIL)
+				a->bad++;
+		}
+		free(s);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct dns_lookup *dns = dkim_dnsfile_new(testdata("dkim/rfc8463/dns-records.txt"));
+	struct dkim_signkey *ks[2] = {
+		key(testdata("dkim/rfc8463/rsa-test.private.pem")),
+		key(testdata("dkim/rfc8463/ed25519-brisbane.private.pem")),
+	};
+	size_t len;
+	char *msg = slurp(testdata("dkim/rfc8463/unsigned-message.eml"), &len);
+	struct mt_arg a[4];
+	pthread_t t[4];
+	int bad = 0;
+
+	for (int i = 0; i < 4 && ks[0] && ks[1]; i++) {
+		a[i] = (struct mt_arg){ msg, len, ks[i & 1],
+		    i & 1 ? "brisbane" : "test", dns, 0 };
+		pthread_create(&t[i], NULL, mt_worker, &a[i]);
+	}
+	for (int i = 0; i < 4 && ks[0] && ks[1]; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	CHECK(ks[0] && ks[1] && bad == 0, "4 threads sign and verify, "
+	    "good and tampered, with shared keys (%d wrong)", bad);
+	dns->free(dns);
+	dkim_signkey_free(ks[0]);
+	dkim_signkey_free(ks[1]);
+	free(msg);
+}
+
 static void
 test_refusals(void)
 {
@@ -726,12 +866,14 @@ main(void)
 	test_vectors();
 	test_empty_body_hash();
 	test_body_stream();
+	test_header_relaxed_random();
 	test_tags_and_c();
 	test_sig_fields();
 	test_key_records();
 	test_rfc8463();
 	test_dkimpy_vectors();
 	test_roundtrip();
+	test_threads();
 	test_refusals();
 	test_keygen();
 	test_keytab();
