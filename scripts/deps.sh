@@ -9,7 +9,8 @@ build="meson ninja-build pkg-config gcc libevent-dev libssl-dev libsodium-dev
 run="$build python3-dnslib"
 test="$build postfix swaks python3-pytest python3-aiosmtpd python3-dnslib
       iproute2 util-linux openssl procps whois redis-server python3-pyflakes
-      faketime sasl2-bin libsasl2-modules python3-dkim opendkim-tools opendkim"
+      faketime sasl2-bin libsasl2-modules python3-dkim opendkim-tools opendkim
+      clamav-daemon"
 bench="$test hyperfine libopendkim-dev python3-spf"
 
 case "${1:-build}" in
